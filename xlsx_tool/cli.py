@@ -1,0 +1,251 @@
+"""Command line: thin commands over the library; domain errors become a Chinese message and an exit code.
+
+Exit codes: 0 done, no errors; 1 done, errors found in the inputs (outputs still
+written); 2 usage or plan error, nothing written; 3 an output could not be written.
+Heavy libraries are imported inside the commands, so `--help` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+PLAN_HELP = "方案文件（YAML）；不写则使用内置的 2017 年第三季度方案。"
+
+
+class UserError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file=None):
+        click.echo(f"错误：{self.format_message()}", err=True)
+
+
+class WriteError(UserError):
+    exit_code = 3
+
+
+def _plan(path):
+    from .plan import PlanError, load_plan
+
+    try:
+        return load_plan(path)
+    except PlanError as e:
+        raise UserError(str(e)) from None
+
+
+def _progress(total: int, label: str):
+    """A progress bar on stderr for long work; silent when stderr is not a terminal."""
+    if not sys.stderr.isatty() or total < 20:
+        return None, None
+    bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+    bar.__enter__()
+    return bar, bar.update
+
+
+def _write_guard(path: Path, write):
+    try:
+        write()
+    except PermissionError:
+        raise WriteError(f"无法写入 {path}：文件可能正被 Excel/WPS 打开，请关闭该文件后重试。") from None
+    except OSError as e:
+        raise WriteError(f"无法写入 {path}：{e.strerror or e}") from None
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", message="xlsx-tool %(version)s")
+def cli():
+    """州直单位党组织书记履行党建工作责任实地核查：生成评分细则表，汇总交回的评分表。
+
+    \b
+    常用步骤：
+      xlsx-tool plan check        检查核查方案
+      xlsx-tool generate          为每个被核查单位生成评分细则表（blank_forms/）
+      xlsx-tool merge             汇总交回的评分表（collected/ → output/评分汇总表.xlsx）
+      xlsx-tool demo              用模拟数据演示全过程
+    """
+
+
+@cli.group(context_settings=CONTEXT)
+def plan():
+    """查看和检查核查方案。"""
+
+
+@plan.command("check", context_settings=CONTEXT)
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
+def plan_check(plan_file):
+    """检查方案中的问题：单位重复、数量不符、小计与各项之和不符等。
+
+    有“错误”时退出码为 1。
+    """
+    from .findings import ERROR, count
+    from .plan_check import check_plan
+
+    p = _plan(plan_file)
+    found = check_plan(p)
+    click.echo(f"方案：{p.title}（{p.source}）")
+    click.echo(f"汇总单位 {len(p.summary_units)} 个，被核查单位 {len(p.units)} 个，评分项 {len(p.rubric.items)} 项。")
+    for f in found:
+        click.echo(f"  [{f.severity}] {f.message}")
+    if not found:
+        click.echo("未发现问题。")
+    sys.exit(1 if count(found, ERROR) else 0)
+
+
+@plan.command("show", context_settings=CONTEXT)
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
+def plan_show(plan_file):
+    """显示方案概要：汇总单位、单位数、核查时间、评分细则。"""
+    p = _plan(plan_file)
+    click.echo(p.title)
+    click.echo(f"方案编号 {p.id}；{p.issuer} {p.issued:%Y年%m月%d日}印发；{p.deadline:%Y年%m月%d日}前上报"
+               + (f"（{p.report_to}）" if p.report_to else ""))
+    r = p.rules
+    click.echo(f"规则：最高 {r.max_score} 分；{r.high_score} 分及以上单位不超过所核查单位的 "
+               f"{r.high_share.numerator}/{r.high_share.denominator}。")
+    click.echo(f"\n汇总单位（{len(p.summary_units)} 个，共 {len(p.units)} 个被核查单位）：")
+    for i, s in enumerate(p.summary_units, 1):
+        click.echo(f"{i:>3}. {s.name}  {len(s.units)} 个  {s.window[0]:%m-%d}～{s.window[1]:%m-%d}  {s.contacts}")
+        click.echo("       " + "、".join(u.name for u in s.units))
+    click.echo(f"\n评分细则（{len(p.rubric.items)} 项，各项合计 {p.rubric.total} 分"
+               + (f"，印刷小计 {p.rubric.printed_total} 分" if p.rubric.printed_total is not None else "") + "）：")
+    for cat, items in p.rubric.categories:
+        click.echo(f"  {cat}")
+        for it in items:
+            click.echo(f"    {it.seq:>2}. 分值 {it.max}，每档扣 {it.step}，最多扣 {it.limit}  {it.basis}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="blank_forms", show_default=True,
+              help="输出文件夹。")
+@click.option("--no-zip", is_flag=True, help="不生成每个汇总单位的 .zip 压缩包。")
+def generate(plan_file, out_dir, no_zip):
+    """为每个被核查单位生成评分细则表（.xlsx），每个汇总单位一个文件夹和一个 .zip。
+
+    生成的表格带公式、下拉校验和填表说明，可直接用邮件发给各核查组。
+    一次运行要么生成全部文件，要么（出错时）什么也不留下。
+    """
+    from .generate import generate as run
+
+    p = _plan(plan_file)
+    out = Path(out_dir)
+    bar, tick = _progress(len(p.units), "正在生成")
+    result = None
+
+    def work():
+        nonlocal result
+        result = run(p, out, progress=tick, make_zips=not no_zip)
+
+    try:
+        _write_guard(out, work)
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    click.echo(f"已生成 {result.forms} 份评分细则表，{len(result.folders)} 个文件夹"
+               + (f"、{len(result.zips)} 个压缩包" if result.zips else "") + f"，位于 {out}{os.sep}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("collected_dir", type=click.Path(file_okay=False), default="collected")
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output", show_default=True,
+              help="输出文件夹；汇总表写为其中的 评分汇总表.xlsx。")
+@click.option("--json", "as_json", is_flag=True, help="把结果以 JSON 输出到标准输出（同时仍写汇总表）。")
+@click.option("--date", "merged_on", type=click.DateTime(["%Y-%m-%d"]), help="汇总时间，默认今天（如 2017-11-06）。")
+@click.option("--max-file-mb", type=click.IntRange(1), default=20, show_default=True, help="单个文件大小上限（MB）。")
+@click.option("--max-unzipped-mb", type=click.IntRange(1), default=50, show_default=True, help="单个文件解压后大小上限（MB）。")
+@click.option("--max-cells", type=click.IntRange(1000), default=200_000, show_default=True, help="单个文件读取的单元格上限。")
+def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, max_unzipped_mb, max_cells):
+    """汇总 COLLECTED_DIR（默认 collected/）中交回的评分表，生成 评分汇总表.xlsx。
+
+    读取文件夹及子文件夹中的 .xlsx、.xlsm、.xls、.ods 和 .zip；按表内记录的单位识别，
+    与文件名无关。每个得分都按扣分重新计算，并检查评分规则。结果写入 OUT/评分汇总表.xlsx，
+    每个文件是否采用、为何拒收都列在“文件清单”中。
+
+    退出码：0 无错误；1 发现错误（汇总表照常生成）；2 用法或方案错误；3 无法写入输出。
+    """
+    import json
+
+    from .book_reader import MB, Limits
+    from .findings import ERROR, INFO, WARNING
+    from .merge import merge as run
+    from .summary_writer import SUMMARY_FILE, to_json, write_summary
+
+    p = _plan(plan_file)
+    src = Path(collected_dir)
+    if not src.is_dir():
+        raise UserError(f"找不到文件夹 {src}。请把交回的评分表放进该文件夹，或在命令后写明文件夹路径。")
+    limits = Limits(max_file_mb * MB, max_unzipped_mb * MB, max_cells)
+    total = sum(1 for x in src.rglob("*") if x.is_file())
+    bar, tick = _progress(total, "正在读取")
+    try:
+        result = run(p, src, limits, progress=tick, today=merged_on.date() if merged_on else None)
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    out = Path(out_dir)
+    target = out / SUMMARY_FILE
+    _write_guard(target, lambda: (out.mkdir(parents=True, exist_ok=True), write_summary(result, target)))
+    errors = result.count(ERROR)
+    if as_json:
+        click.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1))
+    say = (lambda m: click.echo(m, err=True)) if as_json else click.echo
+    say(f"收到评分表 {result.received}/{result.expected} 份（共读取 {len(result.files)} 个文件）；"
+        f"错误 {errors} 条，警告 {result.count(WARNING)} 条，提示 {result.count(INFO)} 条。")
+    breaches = result.quota_breaches
+    if breaches:
+        say(f"95分及以上超过三分之一：{'、'.join(s.summary.name for s in breaches)}。")
+    for f in [f for f in result.findings if f.severity == ERROR][:10]:
+        say(f"  {f}")
+    if errors > 10:
+        say(f"  ……其余 {errors - 10} 条见汇总表的“问题清单”。")
+    say(f"汇总表：{target}")
+    sys.exit(1 if errors else 0)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path(file_okay=False), default="demo")
+@click.option("--seed", type=int, default=2017, show_default=True, help="随机种子（相同种子得到相同的模拟数据）。")
+def demo(directory, seed):
+    """用内置方案和模拟的交回表格演示全过程（生成 → 填写 → 汇总）。
+
+    在 DIRECTORY（默认 demo/）下生成 blank_forms/、collected/（模拟交回，含常见错误和缺交）
+    和 output/评分汇总表.xlsx。
+    """
+    from .demo import run_demo
+    from .findings import ERROR, WARNING
+
+    p = _plan(None)
+    d = Path(directory)
+    result = None
+
+    def work():
+        nonlocal result
+        result = run_demo(p, d, seed)
+
+    _write_guard(d, work)
+    click.echo(f"演示完成（{d}{os.sep}）：")
+    click.echo(f"  空白评分表：{d / 'blank_forms'}")
+    click.echo(f"  模拟交回：  {d / 'collected'}（{len(result.files)} 个文件）")
+    click.echo(f"  汇总表：    {d / 'output' / '评分汇总表.xlsx'}")
+    click.echo(f"  收到 {result.received}/{result.expected} 份；错误 {result.count(ERROR)} 条，警告 {result.count(WARNING)} 条。")
+
+
+def main():
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("\n已中断。", err=True)
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001 — users get a message, not a traceback
+        if os.environ.get("XLSX_TOOL_DEBUG"):
+            raise
+        click.echo(f"程序内部错误（{type(e).__name__}: {e}）。请把这条信息和所用文件发给技术人员；"
+                   "设置环境变量 XLSX_TOOL_DEBUG=1 可看到详细信息。", err=True)
+        sys.exit(4)

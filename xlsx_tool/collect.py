@@ -1,0 +1,158 @@
+"""Walk the collected folder: every file becomes a `Source` to read, or an accounted-for refusal.
+
+Zip archives (as emailed, member names possibly GBK) are opened in memory and
+each member becomes a source named "archive.zip/member".  Nothing under the
+folder is ever written to.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .book_reader import MB, Limits, sniff
+from .files import zip_member_name
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db"}
+MAX_ZIP_DEPTH = 2
+
+
+@dataclass
+class Source:
+    name: str  # shown to people: relative path, "a.zip/b.xlsx" for archive members
+    data: bytes | None = None
+    mtime: float = 0.0
+    # when data is None the source is refused or ignored:
+    code: str = ""
+    params: dict | None = None
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.name).suffix.lower()
+
+
+def _refuse(name: str, code: str, mtime: float = 0.0, **params) -> Source:
+    return Source(name, None, mtime, code, params)
+
+
+def _classify(name: str) -> Source | None:
+    """An early verdict from the name alone, or None to read the file."""
+    base = PurePosixPath(name).name
+    low = base.lower()
+    if base.startswith("~$"):
+        return _refuse(name, "file-ignored", why="Excel/WPS 打开文件时留下的临时锁文件")
+    if low in IGNORED_NAMES or base.startswith("._") or "__MACOSX/" in name:
+        return _refuse(name, "file-ignored", why="操作系统生成的文件")
+    if low.endswith(".et") or low.endswith(".ett"):
+        return _refuse(name, "file-unsupported", why="WPS 专用的 .et 格式无法读取",
+                       todo="请对方在 WPS 中“另存为”Excel 工作簿（*.xlsx）再发来")
+    return None
+
+
+def iter_sources(root: Path, limits: Limits) -> Iterator[Source]:
+    root = Path(root)
+    real_root = root.resolve()
+    paths = sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink())
+    for path in paths:
+        name = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            target = path.resolve()
+            if real_root not in target.parents:
+                yield _refuse(name, "file-outside", target=str(target))
+                continue
+        early = _classify(name)
+        if early:
+            yield early
+            continue
+        suffix = path.suffix.lower()
+        try:
+            st = path.stat()
+        except OSError as e:
+            yield _refuse(name, "file-unreadable", why=e.strerror or str(e), todo="请检查文件是否存在或被占用")
+            continue
+        if not path.is_file():
+            continue
+        if suffix not in WORKBOOK_SUFFIXES | {".zip"}:
+            yield _refuse(name, "file-ignored", st.st_mtime, why=f"不是表格文件（{suffix or '无扩展名'}）")
+            continue
+        if st.st_size > limits.max_file_bytes:
+            yield _refuse(name, "file-too-large", st.st_mtime,
+                          why=f"文件 {st.st_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB")
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            yield _refuse(name, "file-unreadable", st.st_mtime, why=e.strerror or str(e), todo="请检查文件权限或是否被占用")
+            continue
+        if suffix == ".zip" and sniff(data[:8]) == "zip" and not _is_workbook_zip(data):
+            yield from _expand_zip(name, data, st.st_mtime, limits, 1)
+        else:
+            yield Source(name, data, st.st_mtime)
+
+
+def _is_workbook_zip(data: bytes) -> bool:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        return False
+    return "[Content_Types].xml" in names or "mimetype" in names
+
+
+def _expand_zip(name: str, data: bytes, mtime: float, limits: Limits, depth: int) -> Iterator[Source]:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, EOFError, ValueError) as e:
+        yield _refuse(name, "file-unreadable", mtime, why=f"压缩包已损坏（{e}）", todo="请对方重新打包发送")
+        return
+    total = sum(i.file_size for i in infos if not i.is_dir())
+    if total > limits.max_unzipped_bytes * 4 or len(infos) > 20_000:
+        yield _refuse(name, "file-too-large", mtime, why=f"压缩包解压后 {total / MB:.0f} MB（疑似压缩炸弹）")
+        return
+    for info in sorted(infos, key=lambda i: i.filename):
+        if info.is_dir():
+            continue
+        member = zip_member_name(info)
+        full = f"{name}/{member}"
+        mt = _zip_mtime(info, mtime)
+        if info.flag_bits & 0x1:
+            yield _refuse(full, "file-encrypted", mt)
+            continue
+        early = _classify(full)
+        if early:
+            early.mtime = mt
+            yield early
+            continue
+        suffix = PurePosixPath(member).suffix.lower()
+        if suffix not in WORKBOOK_SUFFIXES | {".zip"}:
+            yield _refuse(full, "file-ignored", mt, why=f"不是表格文件（{suffix or '无扩展名'}）")
+            continue
+        if info.file_size > limits.max_file_bytes:
+            yield _refuse(full, "file-too-large", mt, why=f"文件 {info.file_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB")
+            continue
+        try:
+            inner = zf.read(info)
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as e:
+            yield _refuse(full, "file-unreadable", mt, why=f"压缩包中的文件已损坏（{e}）", todo="请对方重新打包发送")
+            continue
+        if suffix == ".zip" and not _is_workbook_zip(inner):
+            if depth >= MAX_ZIP_DEPTH:
+                yield _refuse(full, "file-unsupported", mt, why="压缩包嵌套过深", todo="请对方直接发送 .xlsx 文件")
+            else:
+                yield from _expand_zip(full, inner, mt, limits, depth + 1)
+            continue
+        yield Source(full, inner, mt)
+
+
+def _zip_mtime(info: zipfile.ZipInfo, default: float) -> float:
+    import datetime as dt
+
+    try:
+        return dt.datetime(*info.date_time).timestamp()
+    except (ValueError, OverflowError):
+        return default
+

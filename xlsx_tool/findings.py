@@ -1,0 +1,101 @@
+"""Findings are data: every rule has a code, a severity and a Chinese message template.
+
+Readers, checks and the merge append `Finding`s to a list; nothing about a bad
+file is raised as an exception past the function that reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+ERROR, WARNING, INFO = "错误", "警告", "提示"
+
+
+@dataclass(frozen=True)
+class Rule:
+    severity: str
+    template: str
+
+
+# code -> rule.  Templates use str.format fields supplied by the caller.
+RULES: dict[str, Rule] = {
+    # ---- plan check
+    "plan-total-mismatch": Rule(WARNING, "评分细则小计印为 {printed} 分，但各项分值之和为 {total} 分；表格按各项之和计算"),
+    "plan-count-mismatch": Rule(WARNING, "{summary} 写明核查 {declared} 个单位，实际列出 {actual} 个"),
+    "plan-duplicate-unit": Rule(ERROR, "单位名称“{name}”出现 {count} 次：{where}"),
+    "plan-max-score": Rule(INFO, "各项分值之和 {total} 分高于最高分 {max_score} 分，总分将封顶为 {max_score} 分"),
+    "plan-limit-step": Rule(WARNING, "第{seq}项最多扣 {limit} 分，不是每档 {step} 分的整数倍，也不等于分值 {max}"),
+    "plan-window-late": Rule(WARNING, "{summary} 的核查时间 {end} 晚于上报截止日期 {deadline}"),
+    "plan-no-contacts": Rule(INFO, "{count} 个汇总单位未列组长和联络员（{names}），催交时需另行联系"),
+    "plan-tight-quota": Rule(INFO, "{summary} 只核查 {count} 个单位，按“不超过三分之一”规则，{high} 分及以上单位最多 {quota} 个"),
+    # ---- files
+    "file-ignored": Rule(INFO, "不是评分表，已忽略（{why}）"),
+    "file-unsupported": Rule(ERROR, "无法识别的文件类型（{why}）。{todo}"),
+    "file-unreadable": Rule(ERROR, "文件无法读取（{why}）。{todo}"),
+    "file-encrypted": Rule(ERROR, "文件设置了打开密码，无法读取。请对方取消密码后另存为 .xlsx 再发来"),
+    "file-too-large": Rule(ERROR, "文件超出限制（{why}），为安全起见未读取。如确为评分表，请用 --max-file-mb / --max-unzipped-mb 调高限制"),
+    "file-outside": Rule(ERROR, "这是指向文件夹外部的链接（{target}），为安全起见未读取"),
+    "file-not-form": Rule(ERROR, "找不到评分细则表（{why}）。请确认发来的是本工具生成的评分表"),
+    "file-macro": Rule(INFO, "文件含有宏（.xlsm），宏不会被执行，只读取单元格内容"),
+    "file-duplicate-copy": Rule(INFO, "与 {other} 内容完全相同（重复发送），只计一次"),
+    # ---- identity
+    "identity-missing": Rule(WARNING, "文件中没有表单信息（可能是重新录入或复制到新工作簿），已按被核查单位“{text}”匹配到 {unit}"),
+    "identity-other-plan": Rule(ERROR, "这是另一期核查的表（{found}），不是本期（{expected}），未采用"),
+    "identity-unknown-unit": Rule(ERROR, "被核查单位“{text}”不在本期方案中，未采用"),
+    "identity-text-mismatch": Rule(WARNING, "表单信息为 {unit}，但表头被核查单位写作“{text}”；按表单信息计入 {unit}"),
+    "identity-summary-mismatch": Rule(WARNING, "表单信息中的核查组为“{found}”，方案中 {unit} 由 {expected} 核查；按方案计入"),
+    "identity-rubric-changed": Rule(WARNING, "评分细则版本（{found}）与本期方案（{expected}）不同；已按本期方案逐项核对"),
+    # ---- form content
+    "rubric-max-changed": Rule(WARNING, "第{seq}项分值被改为 {found}（方案为 {expected}）；按方案分值计分"),
+    "rubric-text-changed": Rule(WARNING, "第{seq}项评分标准文字与方案不一致；按方案计分"),
+    "formula-overwritten": Rule(WARNING, "{what}的公式被改成了固定数值 {found}；已按扣分重新计算为 {expected}"),
+    "cached-mismatch": Rule(INFO, "{what}表中显示为 {found}，按扣分重新计算为 {expected}（以重新计算为准）"),
+    "deduction-text-number": Rule(INFO, "第{seq}项扣分填的是文字“{raw}”，已按数字 {value} 读取"),
+    "deduction-not-number": Rule(ERROR, "第{seq}项扣分“{raw}”不是数字；本项暂按不扣分计算，请核实后改正"),
+    "deduction-negative": Rule(ERROR, "第{seq}项扣分为负数 {value}；本项暂按不扣分计算"),
+    "deduction-over-limit": Rule(ERROR, "第{seq}项扣分 {value} 超过本项最多可扣的 {limit} 分"),
+    "deduction-step": Rule(ERROR, "第{seq}项扣分 {value} 不符合扣分标准（每档 {step} 分，最多 {limit} 分）"),
+    "deduction-no-reason": Rule(WARNING, "第{seq}项扣了 {value} 分，但扣分情况未写原因"),
+    "date-missing": Rule(WARNING, "未填写核查时间"),
+    "date-invalid": Rule(ERROR, "核查时间“{raw}”不是日期"),
+    "date-text": Rule(INFO, "核查时间填的是文字“{raw}”，已按 {value} 读取"),
+    "date-outside-window": Rule(WARNING, "核查时间 {value} 不在 {summary} 的核查时间 {start} 至 {end} 之内"),
+    "score-capped": Rule(INFO, "各项得分之和 {raw} 分，超过最高分 {max_score} 分，按 {max_score} 分计"),
+    # ---- merge
+    "unit-duplicate": Rule(WARNING, "{unit} 有 {count} 份不同的评分表：{files}。按规则采用 {chosen}（{why}）"),
+    "unit-missing": Rule(WARNING, "{unit} 未交评分表（{summary}：{contacts}）"),
+    "summary-no-returns": Rule(INFO, "{summary} 的 {count} 个单位均未收到评分表（本次未汇总该单位）"),
+    "quota-exceeded": Rule(ERROR, "{summary} 核查 {inspected} 个单位，{high} 分及以上的有 {count} 个（{units}），超过三分之一（最多 {quota} 个）"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    message: str
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    unit: str = ""
+    summary: str = ""
+
+    def where(self) -> str:
+        parts = [self.file, f"工作表“{self.sheet}”" if self.sheet else "", f"单元格 {self.cell}" if self.cell else ""]
+        return " ".join(p for p in parts if p)
+
+    def __str__(self) -> str:
+        w = self.where()
+        return f"[{self.severity}] {w + '：' if w else ''}{self.message}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def make(code: str, *, file="", sheet="", cell="", unit="", summary="", **params) -> Finding:
+    rule = RULES[code]
+    return Finding(code, rule.severity, rule.template.format(unit=unit, summary=summary, **params), str(file), sheet, cell, unit, summary)
+
+
+def count(findings, severity: str) -> int:
+    return sum(1 for f in findings if f.severity == severity)

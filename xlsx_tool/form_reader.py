@@ -1,0 +1,185 @@
+"""Find the 评分细则 form inside a `Book` and pull out its raw cells, wherever they moved.
+
+The header row is found by its labels and items by their numbers ("3、…"), so
+an inserted row or column, or a renamed sheet, still reads; what cannot be found
+is a `BookError("file-not-form", why)`.  Nothing is judged here: `scoring` does that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import layout as L
+from .book_reader import Book, BookError, Sheet
+from .textnorm import norm_text
+
+_ITEM_NO = re.compile(r"^\s*(\d{1,3})\s*[、.．，,]")
+HEADER_SEARCH_ROWS = 30
+ITEM_SEARCH_ROWS = 120
+
+
+@dataclass
+class Cell:
+    ref: str  # "F7"
+    value: object = None
+    formula: str | None = None  # None: no formula, or the format does not tell (see formulas_known)
+
+
+@dataclass
+class RawItem:
+    seq: int
+    row: int
+    text: str
+    text_ref: str
+    max: Cell
+    highlight: Cell
+    reason: Cell
+    deduction: Cell
+    score: Cell
+
+
+@dataclass
+class RawForm:
+    sheet: str
+    formulas_known: bool
+    date1904: bool
+    title: str
+    identity: dict[str, str] | None
+    unit_text: str | None
+    unit_cell: str | None
+    date: Cell
+    items: dict[int, RawItem] = field(default_factory=dict)
+    subtotal: Cell | None = None
+    total: Cell | None = None
+
+
+def _text(v) -> str:
+    return "" if v is None else str(v)
+
+
+def _cell(sheet: Sheet, row: int, col: int) -> Cell:
+    f = sheet.formulas.get((row, col)) if sheet.formulas is not None else None
+    return Cell(L.a1(row, col), sheet.get(row, col), f)
+
+
+def _header_row(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    wanted = {norm_text(h): h for h in L.HEADERS}
+    rows: dict[int, dict[str, int]] = {}
+    for (r, c), v in sheet.cells.items():
+        if r < HEADER_SEARCH_ROWS and isinstance(v, str):
+            key = norm_text(v)
+            if key in wanted:
+                rows.setdefault(r, {}).setdefault(wanted[key], c)
+    for r in sorted(rows):
+        if "核实项目" in rows[r] and "得分" in rows[r]:
+            return r, rows[r]
+    return None
+
+
+def find_form_sheet(book: Book) -> tuple[Sheet, int, dict[str, int]]:
+    names = sorted(book.sheet_names, key=lambda n: (n != L.FORM_SHEET, n in (L.GUIDE_SHEET, L.IDENTITY_SHEET)))
+    for name in names:
+        if name in (L.IDENTITY_SHEET, L.GUIDE_SHEET):
+            continue
+        sheet = book.sheet(name)
+        found = _header_row(sheet)
+        if found:
+            return sheet, found[0], found[1]
+    raise BookError("file-not-form", "没有哪个工作表有“核实项目……得分”的表头")
+
+
+def find_identity(book: Book) -> dict[str, str] | None:
+    candidates = [n for n in book.sheet_names if n == L.IDENTITY_SHEET] + [
+        n for n in book.sheet_names if n != L.IDENTITY_SHEET and not book.sheet(n).visible
+    ]
+    for name in candidates:
+        sheet = book.sheet(name)
+        if _text(sheet.get(0, 0)).strip() != L.IDENTITY_MARK:
+            continue
+        labels = {label: key for key, label in L.IDENTITY_KEYS}
+        out = {}
+        for (r, c), v in sheet.cells.items():
+            if c == 0 and isinstance(v, str) and v.strip() in labels:
+                val = sheet.get(r, 1)
+                if isinstance(val, float) and val.is_integer():
+                    val = int(val)  # a client that turned "1" into a number
+                out[labels[v.strip()]] = _text(val).strip()
+        return out
+    return None
+
+
+def read_form(book: Book) -> RawForm:
+    sheet, hr, cols = find_form_sheet(book)
+    for need in ("核查内容及评分标准", "分值", "扣分情况", "扣分", "得分"):
+        if need not in cols:
+            raise BookError("file-not-form", f"表头中缺少“{need}”列")
+    c_text, c_max, c_reason, c_ded, c_score = (cols[k] for k in ("核查内容及评分标准", "分值", "扣分情况", "扣分", "得分"))
+    c_high = cols.get("特色亮点")
+
+    # The info line(s) above the header: labels followed by their values.
+    unit_text = unit_cell = None
+    date = None
+    title = ""
+    for r in range(hr):
+        row = sorted((c, v) for (rr, c), v in sheet.cells.items() if rr == r)
+        for i, (c, v) in enumerate(row):
+            t = norm_text(_text(v))
+            if not title and len(t) > 10 and "评分细则" in t:
+                title = _text(v)
+            nxt = next(((cc, vv) for cc, vv in row[i + 1:] if _text(vv).strip()), None)
+            if t.startswith(norm_text(L.UNIT_LABEL).rstrip(":")):
+                rest = t.split(":", 1)[1] if ":" in t else ""
+                if rest:
+                    unit_text, unit_cell = rest, L.a1(r, c)
+                elif nxt:
+                    unit_text, unit_cell = _text(nxt[1]).strip(), L.a1(r, nxt[0])
+            elif t.startswith(norm_text(L.DATE_LABEL).rstrip(":")):
+                rest = _text(v).split("：", 1)[-1].split(":", 1)[-1].strip() if (":" in t) else ""
+                if nxt and (nxt[0] <= c + 2):
+                    date = _cell(sheet, r, nxt[0])
+                elif rest and rest.replace(" ", "") not in ("年月日",):
+                    date = Cell(L.a1(r, c), rest)
+                else:
+                    date = Cell(L.a1(r, c + 1))
+    if date is None:
+        date = Cell(L.a1(max(hr - 1, 0), c_ded))
+
+    form = RawForm(
+        sheet=sheet.name,
+        formulas_known=sheet.formulas is not None,
+        date1904=book.date1904,
+        title=title,
+        identity=find_identity(book),
+        unit_text=unit_text,
+        unit_cell=unit_cell,
+        date=date,
+    )
+
+    for r in range(hr + 1, hr + 1 + ITEM_SEARCH_ROWS):
+        text = _text(sheet.get(r, c_text))
+        label = norm_text(_text(sheet.get(r, 0)))
+        if label.startswith(L.SUBTOTAL_LABEL):
+            form.subtotal = _cell(sheet, r, c_score)
+            continue
+        if label.startswith("核定得分"):
+            form.total = _cell(sheet, r, c_score)
+            break
+        m = _ITEM_NO.match(text)
+        if not m:
+            continue
+        seq = int(m.group(1))
+        if seq in form.items:
+            continue
+        form.items[seq] = RawItem(
+            seq=seq,
+            row=r,
+            text=text,
+            text_ref=L.a1(r, c_text),
+            max=_cell(sheet, r, c_max),
+            highlight=_cell(sheet, r, c_high) if c_high is not None else Cell(""),
+            reason=_cell(sheet, r, c_reason),
+            deduction=_cell(sheet, r, c_ded),
+            score=_cell(sheet, r, c_score),
+        )
+    return form

@@ -1,0 +1,324 @@
+"""Write one 评分细则 workbook (bytes) for one unit, laid out by `layout`.
+
+Every formula is written with its correct cached value, so a blank form shows
+the maxima in clients that do not recalculate on open (LibreOffice, Excel's
+Protected View, some WPS versions).  `entries` pre-fills the input cells as an
+inspector would (used by `demo`, tests and benchmarks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import xlsxwriter
+
+from . import layout as L
+from .plan import Item, Plan, Unit
+
+FONT = "宋体"
+FONT_PROPS = {"font_name": FONT, "font_size": 10.5, "font_charset": 134, "font_family": 3}
+DATE_FORMAT = "yyyy\"年\"m\"月\"d\"日\""
+CJK_CHARS_PER_WIDTH = 0.5  # one CJK glyph takes about two column-width units at 10.5pt
+
+
+@dataclass
+class ItemEntry:
+    highlight: str = ""
+    reason: str = ""
+    deduction: object = None  # as typed: a number, a text, or None for blank
+
+
+@dataclass
+class FormEntries:
+    date: object = None  # dt.date, or whatever text was typed
+    items: dict[int, ItemEntry] = field(default_factory=dict)  # by item seq
+
+
+def _num(v: Decimal):
+    """Decimal -> int or float for the file (5 not 5.0)."""
+    return int(v) if v == v.to_integral_value() else float(v)
+
+
+def _cached_item_score(item: Item, raw) -> object:
+    """What Excel shows for =MAX(0,C-F): the cached value to store with the formula."""
+    if raw is None or raw == "":
+        return _num(item.max)
+    if isinstance(raw, bool):
+        raw = int(raw)
+    try:
+        d = Decimal(str(raw).strip()) if isinstance(raw, str) else Decimal(str(raw))
+    except Exception:
+        return "#VALUE!"
+    return _num(max(Decimal(0), item.max - d))
+
+
+def _rows_needed(text: str, width: float) -> int:
+    per_line = max(1, int(width * CJK_CHARS_PER_WIDTH) - 1)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
+
+
+def valid_deduction_formula(item: Item, cell: str) -> str:
+    """Spreadsheet test of one deduction cell: a number, 0..limit, in whole steps or the cap."""
+    lim, step = _num(item.limit), _num(item.step)
+    return (
+        f"AND(ISNUMBER({cell}),{cell}>=0,{cell}<={lim},"
+        f"OR({cell}={lim},ROUND({cell}/{step},6)=INT(ROUND({cell}/{step},6))))"
+    )
+
+
+def build_form(plan: Plan, unit: Unit, entries: FormEntries | None = None) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(
+        buf,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "default_format_properties": dict(FONT_PROPS),  # xlsxwriter mutates it
+        },
+    )
+    # Fixed metadata: the same plan gives byte-identical files.
+    created = dt.datetime.combine(plan.issued, dt.time())
+    wb.set_properties(
+        {
+            "title": f"{plan.form_title}（{unit.name}）",
+            "subject": plan.period,
+            "author": plan.issuer,
+            "company": plan.issuer,
+            "created": created,
+            "comments": "由 xlsx-tool 生成",
+        }
+    )
+    summary = plan.summary(unit.summary)
+    F = _Formats(wb)
+    ws = wb.add_worksheet(L.FORM_SHEET)
+    _write_form_sheet(ws, F, plan, unit, summary, entries or FormEntries())
+    _write_guide_sheet(wb.add_worksheet(L.GUIDE_SHEET), F, plan, unit, summary)
+    _write_identity_sheet(wb.add_worksheet(L.IDENTITY_SHEET), F, plan, unit)
+    ws.activate()
+    wb.close()
+    return buf.getvalue()
+
+
+class _Formats:
+    def __init__(self, wb):
+        border = {"border": 1, "valign": "vcenter", "text_wrap": True}
+        self.title = wb.add_format({**FONT_PROPS, "bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
+        self.label = wb.add_format({**FONT_PROPS, "align": "right", "valign": "vcenter"})
+        self.value = wb.add_format({**FONT_PROPS, "bold": True, "valign": "vcenter"})
+        self.value_fit = wb.add_format({**FONT_PROPS, "bold": True, "valign": "vcenter", "shrink": True})
+        self.date = wb.add_format({**FONT_PROPS, "num_format": DATE_FORMAT, "locked": False, "bottom": 1,
+                                   "bg_color": "#FFF9E5", "align": "center", "valign": "vcenter"})
+        self.header = wb.add_format({**FONT_PROPS, **border, "bold": True, "align": "center", "bg_color": "#F2F2F2"})
+        self.category = wb.add_format({**FONT_PROPS, **border, "bold": True, "align": "center"})
+        self.text = wb.add_format({**FONT_PROPS, **border})
+        self.number = wb.add_format({**FONT_PROPS, **border, "align": "center", "num_format": "0.##"})
+        self.input_text = wb.add_format({**FONT_PROPS, **border, "locked": False, "bg_color": "#FFF9E5"})
+        self.input_number = wb.add_format({**FONT_PROPS, **border, "locked": False, "bg_color": "#FFF9E5",
+                                           "align": "center", "num_format": "0.##"})
+        self.total_label = wb.add_format({**FONT_PROPS, **border, "bold": True, "align": "center"})
+        self.total = wb.add_format({**FONT_PROPS, **border, "bold": True, "align": "center", "num_format": "0.##"})
+        self.blank = wb.add_format({**FONT_PROPS, **border})
+        self.bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.warn = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+        self.guide = wb.add_format({**FONT_PROPS, "text_wrap": True, "valign": "top", "font_size": 11})
+        self.guide_head = wb.add_format({**FONT_PROPS, "bold": True, "font_size": 14})
+
+
+def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries: FormEntries) -> None:
+    items = plan.rubric.items
+    n = len(items)
+    for col, w in enumerate(L.WIDTHS):
+        ws.set_column(col, col, w)
+
+    ws.set_row(L.ROW_TITLE, 36)
+    ws.merge_range(L.ROW_TITLE, 0, L.ROW_TITLE, L.LAST_COL, plan.form_title, F.title)
+
+    r = L.ROW_INFO
+    ws.set_row(r, 24)
+    ws.write_string(r, L.COL_CATEGORY, L.UNIT_LABEL, F.label)
+    ws.write_string(*L.INFO_UNIT, unit.name, F.value)
+    ws.merge_range(r, L.COL_MAX, r, L.COL_HIGHLIGHT, f"{L.SUMMARY_LABEL}{summary.name}", F.value_fit)
+    ws.write_string(*L.INFO_DATE_LABEL, L.DATE_LABEL, F.label)
+    dr, dc = L.DATE_CELL
+    ws.merge_range(dr, dc, dr, L.LAST_COL, "", F.date)
+    if isinstance(entries.date, dt.date):
+        ws.write_datetime(dr, dc, dt.datetime.combine(entries.date, dt.time()), F.date)
+    elif entries.date not in (None, ""):
+        ws.write_string(dr, dc, str(entries.date), F.date)
+    start, end = summary.window
+    date_cell = L.a1(dr, dc)
+    ws.data_validation(dr, dc, dr, dc, {
+        "validate": "date", "criteria": "between",
+        "minimum": dt.datetime.combine(start, dt.time()), "maximum": dt.datetime.combine(end, dt.time()),
+        "input_title": "核查时间",
+        "input_message": f"请填写实地核查的日期，应在 {start:%Y-%m-%d} 至 {end:%Y-%m-%d} 之间，如 {start:%Y-%m-%d}。",
+        "error_title": "核查时间不在规定时间内",
+        "error_message": f"{summary.name} 的核查时间为 {start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}，请填写其间的日期（如 {start:%Y-%m-%d}）。",
+    })
+    ws.conditional_format(dr, dc, dr, dc, {
+        "type": "formula",
+        "criteria": f'=AND({date_cell}<>"",OR(NOT(ISNUMBER({date_cell})),{date_cell}<DATE({start.year},{start.month},{start.day}),'
+                    f"{date_cell}>DATE({end.year},{end.month},{end.day})))",
+        "format": F.bad,
+    })
+
+    ws.set_row(L.ROW_HEADER, 30)
+    for col, h in enumerate(L.HEADERS):
+        ws.write_string(L.ROW_HEADER, col, h, F.header)
+
+    first = L.item_row(0)
+    for i, item in enumerate(items):
+        row = L.item_row(i)
+        entry = entries.items.get(item.seq, ItemEntry())
+        alone = len(next(c for c in plan.rubric.categories if c[0] == item.category)[1]) == 1
+        lines = max(_rows_needed(item.text, L.WIDTHS[L.COL_TEXT]),
+                    _rows_needed(item.category, L.WIDTHS[L.COL_CATEGORY]) if alone else 1,
+                    _rows_needed(entry.highlight, L.WIDTHS[L.COL_HIGHLIGHT]),
+                    _rows_needed(entry.reason, L.WIDTHS[L.COL_REASON]))
+        ws.set_row(row, 14.5 * lines + 6)
+        ws.write_string(row, L.COL_TEXT, item.text, F.text)
+        ws.write_number(row, L.COL_MAX, _num(item.max), F.number)
+        ws.write_string(row, L.COL_HIGHLIGHT, entry.highlight, F.input_text)
+        ws.write_string(row, L.COL_REASON, entry.reason, F.input_text)
+        d = entry.deduction
+        if d is None or d == "":
+            ws.write_blank(row, L.COL_DEDUCTION, None, F.input_number)
+        elif isinstance(d, str):
+            ws.write_string(row, L.COL_DEDUCTION, d, F.input_number)
+        elif isinstance(d, bool):
+            ws.write_boolean(row, L.COL_DEDUCTION, d, F.input_number)
+        else:
+            ws.write_number(row, L.COL_DEDUCTION, d, F.input_number)
+        c_max, c_ded = L.a1(row, L.COL_MAX), L.a1(row, L.COL_DEDUCTION)
+        ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-{c_ded})", F.number, _cached_item_score(item, d))
+
+        lim, step = _num(item.limit), _num(item.step)
+        rule = f"0～{lim}分" + ("" if item.limit == item.step else f"，每档{step}分")
+        ws.data_validation(row, L.COL_DEDUCTION, row, L.COL_DEDUCTION, {
+            "validate": "custom",
+            "value": "=" + valid_deduction_formula(item, c_ded),
+            "input_title": f"第{item.seq}项扣分（{rule}）",
+            "input_message": f"不扣分请留空或填0。扣分时只填数字（如 {step}），并在左边“扣分情况”写明原因。{item.basis}",
+            "error_title": "扣分不符合评分标准",
+            "error_message": f"第{item.seq}项本项分值{_num(item.max)}分，扣分只能是 0 到 {lim} 之间、"
+                             f"按每档 {step} 分计的数字" + (f"（最多扣 {lim} 分）" if item.limit % item.step else "") + "。",
+        })
+        ws.conditional_format(row, L.COL_DEDUCTION, row, L.COL_DEDUCTION, {
+            "type": "formula",
+            "criteria": f'=AND({c_ded}<>"",NOT({valid_deduction_formula(item, c_ded)}))',
+            "format": F.bad,
+        })
+
+    last = L.item_row(n - 1)
+    # A deduction without a reason: the reason cell lights up, live.
+    ws.conditional_format(first, L.COL_REASON, last, L.COL_REASON, {
+        "type": "formula",
+        "criteria": f"=AND(ISNUMBER({L.a1(first, L.COL_DEDUCTION)}),{L.a1(first, L.COL_DEDUCTION)}>0,"
+                    f"LEN(TRIM({L.a1(first, L.COL_REASON)}))=0)",
+        "format": F.warn,
+    })
+
+    # categories merged down column A
+    for cat, cat_items in plan.rubric.categories:
+        r0 = L.item_row(items.index(cat_items[0]))
+        r1 = r0 + len(cat_items) - 1
+        if r1 > r0:
+            ws.merge_range(r0, L.COL_CATEGORY, r1, L.COL_CATEGORY, cat, F.category)
+        else:
+            ws.write_string(r0, L.COL_CATEGORY, cat, F.category)
+
+    # 小计 and 核定得分, with their cached values
+    scores = [_cached_item_score(it, entries.items.get(it.seq, ItemEntry()).deduction) for it in items]
+    deds = [entries.items.get(it.seq, ItemEntry()).deduction for it in items]
+    ok = all(isinstance(s, (int, float)) for s in scores)
+    raw_total = sum(Decimal(str(s)) for s in scores) if ok else None
+    ded_sum = sum((Decimal(str(d)) for d in deds if isinstance(d, (int, float)) and not isinstance(d, bool)), Decimal(0))
+    sr, tr = L.subtotal_row(n), L.total_row(n)
+    rng = lambda col: f"{L.a1(first, col)}:{L.a1(last, col)}"  # noqa: E731
+    ws.set_row(sr, 22)
+    ws.set_row(tr, 22)
+    ws.merge_range(sr, L.COL_CATEGORY, sr, L.COL_TEXT, L.SUBTOTAL_LABEL, F.total_label)
+    ws.write_formula(sr, L.COL_MAX, f"=SUM({rng(L.COL_MAX)})", F.total, _num(plan.rubric.total))
+    ws.write_blank(sr, L.COL_HIGHLIGHT, None, F.blank)
+    ws.write_blank(sr, L.COL_REASON, None, F.blank)
+    ws.write_formula(sr, L.COL_DEDUCTION, f"=SUM({rng(L.COL_DEDUCTION)})", F.total, _num(ded_sum))
+    ws.write_formula(sr, L.COL_SCORE, f"=SUM({rng(L.COL_SCORE)})", F.total,
+                     _num(raw_total) if ok else "#VALUE!")
+    cap = _num(plan.rules.max_score)
+    ws.merge_range(tr, L.COL_CATEGORY, tr, L.COL_DEDUCTION, L.TOTAL_LABEL.format(max=cap), F.total_label)
+    ws.write_formula(tr, L.COL_SCORE, f"=MIN({cap},{L.a1(sr, L.COL_SCORE)})", F.total,
+                     _num(min(raw_total, plan.rules.max_score)) if ok else "#VALUE!")
+
+    # print: A4 landscape, one page wide, unit line and headers on every page
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(L.ROW_INFO, L.ROW_HEADER)
+    ws.print_area(0, 0, tr, L.LAST_COL)
+    ws.center_horizontally()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.freeze_panes(L.ROW_FIRST_ITEM, 0)
+    ws.protect("", {"format_rows": True, "format_columns": True})
+    ws.set_first_sheet()
+    ws.set_selection(dr, dc, dr, dc)
+
+
+def _write_guide_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary) -> None:
+    start, end = summary.window
+    lines = [
+        f"被核查单位：{unit.display}",
+        f"核查组：{summary.name}（{summary.contacts}）",
+        f"核查时间：{start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
+        "",
+        "一、要填写的内容（“评分细则”表中浅黄色的格子，其余格子已锁定）",
+        "1. 核查时间：填实地核查的日期，如 " + f"{start:%Y-%m-%d}。",
+        "2. 扣分：每项只填一个数字，不扣分留空或填 0。鼠标停在格子上会提示本项的扣分标准；"
+        "填写不符合标准的数字会被拒绝，粘贴进来的错误数字会标成红色。",
+        "3. 扣分情况：凡扣分必须写明原因（如“9月未召开支委会”），没写原因的格子会标成黄色。",
+        "4. 特色亮点：写本项值得推广的做法，没有可不填。",
+        "5. “得分”“小计”“核定得分”由公式自动计算，不要改动。",
+        "",
+        "二、评分规则（摘自核查方案）",
+        f"1. 评分最高分为 {_num(plan.rules.max_score)} 分。",
+        f"2. 每个核查组（直属机关党委）评分 {_num(plan.rules.high_score)} 分及以上的单位不超过所核查单位的三分之一。",
+        "",
+        "三、交回",
+        "1. 请直接保存为 .xlsx 格式（WPS 请选择“Excel 文件(*.xlsx)”，不要存为 .et）；文件名可以随意，表内已记录单位信息。",
+        "2. 不要增删行列、不要改工作表名称，不要把内容复制到新建的表格里。",
+        f"3. 请于 {plan.deadline:%Y年%m月%d日} 前交回" + (f"（{plan.report_to}）。" if plan.report_to else "。"),
+    ]
+    ws.set_column(0, 0, 100)
+    ws.write_string(0, 0, f"填表说明 —— {plan.form_title}", F.guide_head)
+    for i, line in enumerate(lines, 2):
+        ws.write_string(i, 0, line, F.guide)
+    ws.protect()
+
+
+def _write_identity_sheet(ws, F: _Formats, plan: Plan, unit: Unit) -> None:
+    values = identity_values(plan, unit)
+    ws.write_string(0, 0, L.IDENTITY_MARK)
+    for i, (key, label) in enumerate(L.IDENTITY_KEYS, 1):
+        ws.write_string(i, 0, label)
+        ws.write_string(i, 1, values[key])
+    ws.set_column(0, 1, 30)
+    ws.protect()
+    ws.hide()
+
+
+def identity_values(plan: Plan, unit: Unit) -> dict[str, str]:
+    return {
+        "plan_id": plan.id,
+        "period": plan.period,
+        "unit": unit.name,
+        "unit_code": unit.code,
+        "summary": unit.summary,
+        "form_version": L.FORM_VERSION,
+        "rubric": plan.rubric.fingerprint,
+    }

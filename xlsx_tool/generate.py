@@ -1,0 +1,94 @@
+"""Generate the blank forms: one workbook per unit, one folder and one zip per summary unit."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import safe_filename, staged_dir, write_zip
+from .form_writer import FormEntries, build_form
+from .plan import Plan, Unit
+
+# Below this many forms a process pool costs more than it saves (fork + pickling the plan).
+PARALLEL_FROM = 400
+
+
+@dataclass
+class GenerateResult:
+    out_dir: Path
+    forms: int
+    folders: list[str]
+    zips: list[str]
+
+
+def form_filename(unit: Unit) -> str:
+    return f"{safe_filename(unit.name)}-评分细则.xlsx"
+
+
+def summary_folder(plan: Plan, summary_name: str) -> str:
+    """"01-第一核查组": the number keeps folders in the plan's order in Explorer."""
+    index = next(i for i, s in enumerate(plan.summary_units, 1) if s.name == summary_name)
+    return f"{index:02d}-{safe_filename(summary_name)}"
+
+
+_PLAN = None
+
+
+def _init_worker(plan):
+    global _PLAN
+    _PLAN = plan
+
+
+def _build_by_index(job) -> bytes:
+    index, entries = job
+    return build_form(_PLAN, _PLAN.units[index], entries)
+
+
+def build_all(plan: Plan, entries: dict[str, FormEntries] | None = None, workers: int | None = None,
+              progress: Callable[[int], None] | None = None):
+    """Yield (unit, bytes) in plan order; uses all cores for large plans."""
+    entries = entries or {}
+    units = plan.units
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers > 1 and len(units) >= PARALLEL_FROM:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(plan,)) as pool:
+            jobs = [(i, entries.get(u.name)) for i, u in enumerate(units)]
+            for unit, data in zip(units, pool.map(_build_by_index, jobs, chunksize=32)):
+                if progress:
+                    progress(1)
+                yield unit, data
+        return
+    for unit in units:
+        data = build_form(plan, unit, entries.get(unit.name))
+        if progress:
+            progress(1)
+        yield unit, data
+
+
+def generate(plan: Plan, out_dir: Path, entries: dict[str, FormEntries] | None = None,
+             workers: int | None = None, progress: Callable[[int], None] | None = None,
+             make_zips: bool = True) -> GenerateResult:
+    """Write every form; the complete set appears in out_dir, or nothing new does."""
+    out_dir = Path(out_dir)
+    stamp = (plan.issued.year, plan.issued.month, plan.issued.day, 0, 0, 0)
+    folders, zips = [], []
+    with staged_dir(out_dir) as stage:
+        by_summary: dict[str, list[tuple[str, bytes]]] = {}
+        for unit, data in build_all(plan, entries, workers, progress):
+            folder = summary_folder(plan, unit.summary)
+            (stage / folder).mkdir(exist_ok=True)
+            name = form_filename(unit)
+            (stage / folder / name).write_bytes(data)
+            by_summary.setdefault(folder, []).append((name, data))
+        for folder, members in by_summary.items():
+            folders.append(folder)
+            if make_zips:
+                write_zip(stage / f"{folder}.zip", members, stamp)
+                zips.append(f"{folder}.zip")
+    return GenerateResult(out_dir, sum(len(m) for m in by_summary.values()), folders, zips)

@@ -1,0 +1,77 @@
+"""The 评分细则 form's layout: the one place the writer and the reader agree on.
+
+Rows and columns are 0-based here (xlsxwriter's convention); `a1()` gives the
+cell names used in messages and formulas.
+
+    row 0  title (merged A:G)
+    row 1  被核查单位：| unit | 核查组：<summary unit> (C:D merged) | 核查时间：| date (F:G merged, input)
+    row 2  核实项目 | 核查内容及评分标准 | 分值 | 特色亮点 | 扣分情况 | 扣分 | 得分
+    row 3… one row per rubric item; 特色亮点, 扣分情况 and 扣分 are the inputs
+    then   小计 row (sums) and 核定得分 row (capped at the plan's maximum)
+
+The six official columns of 附件2 keep their order; the numeric 扣分 column sits
+beside 扣分情况 because a reason is text and a score needs a number.
+"""
+
+from __future__ import annotations
+
+from xlsxwriter.utility import xl_rowcol_to_cell as _a1
+
+FORM_VERSION = "1"
+
+FORM_SHEET = "评分细则"
+GUIDE_SHEET = "填表说明"
+IDENTITY_SHEET = "表单信息"
+IDENTITY_MARK = "xlsx-tool 表单信息（请勿修改本表）"
+
+# columns
+COL_CATEGORY, COL_TEXT, COL_MAX, COL_HIGHLIGHT, COL_REASON, COL_DEDUCTION, COL_SCORE = range(7)
+HEADERS = ("核实项目", "核查内容及评分标准", "分值", "特色亮点", "扣分情况", "扣分", "得分")
+WIDTHS = (13, 56, 6, 22, 24, 7.5, 7.5)
+LAST_COL = COL_SCORE
+
+# rows
+ROW_TITLE = 0
+ROW_INFO = 1
+ROW_HEADER = 2
+ROW_FIRST_ITEM = 3
+
+# the info line: labels and value cells
+UNIT_LABEL = "被核查单位："
+SUMMARY_LABEL = "核查组："
+DATE_LABEL = "核查时间："
+INFO_UNIT = (ROW_INFO, COL_TEXT)  # label in column A
+INFO_SUMMARY = (ROW_INFO, COL_MAX)  # "核查组：…", merged over 分值 and 特色亮点
+INFO_DATE_LABEL = (ROW_INFO, COL_REASON)
+DATE_CELL = (ROW_INFO, COL_DEDUCTION)  # merged with the 得分 column; an input
+
+SUBTOTAL_LABEL = "小计"
+TOTAL_LABEL = "核定得分（最高{max}分）"
+
+# identity sheet: key labels in column A, values in column B, from row 1
+IDENTITY_KEYS = (
+    ("plan_id", "方案编号"),
+    ("period", "核查期间"),
+    ("unit", "被核查单位"),
+    ("unit_code", "单位编号"),
+    ("summary", "汇总单位"),
+    ("form_version", "表单版本"),
+    ("rubric", "评分细则指纹"),
+)
+
+
+def a1(row: int, col: int, absolute: bool = False) -> str:
+    return _a1(row, col, absolute, absolute)
+
+
+def item_row(index: int) -> int:
+    """Row of the index-th (0-based) rubric item."""
+    return ROW_FIRST_ITEM + index
+
+
+def subtotal_row(n_items: int) -> int:
+    return ROW_FIRST_ITEM + n_items
+
+
+def total_row(n_items: int) -> int:
+    return ROW_FIRST_ITEM + n_items + 1

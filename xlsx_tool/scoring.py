@@ -1,0 +1,192 @@
+"""Judge one returned form against the plan: recompute every score from the inputs, never trust the file.
+
+Deductions are read as people type them (`２`, ` 2 `, `2分` count, with a note);
+the printed 分值, item texts, formulas and cached values are compared with the
+plan and with the recomputation, and every disagreement is a finding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from . import findings as FX
+from .book_reader import CellError
+from .form_reader import Cell, RawForm
+from .plan import Item, Plan, SummaryUnit, Unit
+from .textnorm import norm_text
+
+_NUMBER_TEXT = re.compile(r"^(?:扣)?\s*([+-]?\d+(?:\.\d+)?)\s*(?:分)?$")
+_DATE_TEXT = [
+    re.compile(r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?$"),
+    re.compile(r"^(?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?$"),
+]
+ZERO = Decimal(0)
+
+
+@dataclass
+class ItemResult:
+    seq: int
+    max: Decimal
+    deduction: Decimal  # the deduction used for the score (0 where the input was unusable)
+    score: Decimal
+    raw: object = None
+    reason: str = ""
+    highlight: str = ""
+    cell: str = ""
+
+
+@dataclass
+class Scored:
+    unit: Unit
+    items: list[ItemResult]
+    raw_total: Decimal
+    score: Decimal
+    date: dt.date | None
+    findings: list[FX.Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return FX.count(self.findings, FX.ERROR)
+
+
+def excel_serial_to_date(serial: float, date1904: bool = False) -> dt.date:
+    base = dt.date(1904, 1, 1) if date1904 else dt.date(1899, 12, 30)
+    return base + dt.timedelta(days=int(serial))
+
+
+def parse_deduction(value) -> tuple[Decimal | None, bool]:
+    """(number, was_text).  None: not a number.  Blank is 0."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ZERO, False
+    if isinstance(value, bool) or isinstance(value, (CellError, dt.date, dt.time, dt.timedelta)):
+        return None, False
+    if isinstance(value, (int, float)):
+        try:
+            d = Decimal(repr(float(value)))
+        except InvalidOperation:
+            return None, False
+        return (d.normalize() if d.is_finite() else None), False
+    text = norm_text(str(value))
+    m = _NUMBER_TEXT.match(text)
+    if not m:
+        return None, True
+    return Decimal(m.group(1)).normalize(), True
+
+
+def parse_date(value, date1904: bool, year: int) -> tuple[dt.date | None, bool]:
+    """(date, was_text); (None, False) for blank; (None, True) for something that is not a date."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, False
+    if isinstance(value, dt.datetime):
+        return value.date(), False
+    if isinstance(value, dt.date):
+        return value, False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 1 <= value < 2958466:
+            return excel_serial_to_date(value, date1904), False
+        return None, True
+    if isinstance(value, str):
+        text = norm_text(value)
+        for pat in _DATE_TEXT:
+            m = pat.match(text)
+            if m:
+                try:
+                    return dt.date(int(m.groupdict().get("y") or year), int(m["m"]), int(m["d"])), True
+                except ValueError:
+                    return None, True
+    return None, True
+
+
+def _fmt(d: Decimal) -> str:
+    d = d.normalize()
+    return f"{d:f}"
+
+
+def _num_or_none(v) -> Decimal | None:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return Decimal(repr(float(v))).normalize()
+    return None
+
+
+def score_form(form: RawForm, plan: Plan, unit: Unit, file: str) -> Scored:
+    out: list[FX.Finding] = []
+    summary: SummaryUnit = plan.summary(unit.summary)
+    sheet = form.sheet
+
+    def add(code, cell="", **kw):
+        out.append(FX.make(code, file=file, sheet=sheet, cell=cell, unit=unit.name, summary=summary.name, **kw))
+
+    items: list[ItemResult] = []
+    for item in plan.rubric.items:
+        raw = form.items[item.seq]
+        items.append(_score_item(item, raw, add, form.formulas_known))
+
+    raw_total = sum((i.score for i in items), ZERO)
+    score = min(raw_total, plan.rules.max_score)
+    if raw_total > plan.rules.max_score:
+        add("score-capped", raw=_fmt(raw_total), max_score=_fmt(plan.rules.max_score))
+    for cell, expected, what in ((form.subtotal, raw_total, "小计得分"), (form.total, score, "核定得分")):
+        if cell is not None:
+            _check_formula_cell(cell, expected, what, add, form.formulas_known)
+
+    # 核查时间
+    date, as_text = parse_date(form.date.value, form.date1904, summary.window[0].year)
+    if date is None and not as_text:
+        add("date-missing", form.date.ref)
+    elif date is None:
+        add("date-invalid", form.date.ref, raw=str(form.date.value)[:40])
+    else:
+        if as_text:
+            add("date-text", form.date.ref, raw=str(form.date.value)[:40], value=date.isoformat())
+        start, end = summary.window
+        if not (start <= date <= end):
+            add("date-outside-window", form.date.ref, value=date.isoformat(), start=start, end=end)
+    return Scored(unit, items, raw_total, score, date, out)
+
+
+def _score_item(item: Item, raw, add, formulas_known: bool) -> ItemResult:
+    ded_cell: Cell = raw.deduction
+    value, as_text = parse_deduction(ded_cell.value)
+    used = ZERO
+    shown = str(ded_cell.value)[:40] if ded_cell.value is not None else ""
+    if value is None:
+        add("deduction-not-number", ded_cell.ref, seq=item.seq, raw=shown)
+    else:
+        if as_text:
+            add("deduction-text-number", ded_cell.ref, seq=item.seq, raw=shown, value=_fmt(value))
+        if value < 0:
+            add("deduction-negative", ded_cell.ref, seq=item.seq, value=_fmt(value))
+        elif value > item.limit:
+            add("deduction-over-limit", ded_cell.ref, seq=item.seq, value=_fmt(value), limit=_fmt(item.limit))
+            used = min(value, item.max)
+        else:
+            if not item.allows(value):
+                add("deduction-step", ded_cell.ref, seq=item.seq, value=_fmt(value), step=_fmt(item.step), limit=_fmt(item.limit))
+            used = value
+    reason = "" if raw.reason.value is None else str(raw.reason.value).strip()
+    highlight = "" if raw.highlight.value is None else str(raw.highlight.value).strip()
+    if used > 0 and not reason:
+        add("deduction-no-reason", raw.reason.ref, seq=item.seq, value=_fmt(used))
+
+    printed = _num_or_none(raw.max.value)
+    if printed != item.max:
+        add("rubric-max-changed", raw.max.ref, seq=item.seq, found=str(raw.max.value)[:20], expected=_fmt(item.max))
+    if norm_text(raw.text) != norm_text(item.text):
+        add("rubric-text-changed", raw.text_ref, seq=item.seq)
+
+    score = max(ZERO, item.max - used)
+    _check_formula_cell(raw.score, score, f"第{item.seq}项得分", add, formulas_known)
+    return ItemResult(item.seq, item.max, used, score, ded_cell.value, reason, highlight, ded_cell.ref)
+
+
+def _check_formula_cell(cell: Cell, expected: Decimal, what: str, add, formulas_known: bool) -> None:
+    shown = _num_or_none(cell.value)
+    if formulas_known and cell.formula is None:
+        if cell.value is not None:
+            add("formula-overwritten", cell.ref, what=what, found=str(cell.value)[:20], expected=_fmt(expected))
+        return
+    if cell.value is not None and shown != expected:
+        add("cached-mismatch", cell.ref, what=what, found=str(cell.value)[:20], expected=_fmt(expected))

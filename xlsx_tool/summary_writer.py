@@ -1,0 +1,233 @@
+"""Write a `MergeResult` as 评分汇总表.xlsx (附件3 per summary unit, plus overview sheets) and as JSON.
+
+Every text that came from a returned file is written with write_string: a reason
+starting with "=" stays text, never a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+from . import findings as FX
+from .files import write_atomic
+from .form_writer import FONT_PROPS
+from .merge import MergeResult, Row, SummaryResult
+
+SUMMARY_FILE = "评分汇总表.xlsx"
+SEVERITY_ORDER = {FX.ERROR: 0, FX.WARNING: 1, FX.INFO: 2}
+_SHEET_BAD = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def _num(d: Decimal):
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def _fmt(d: Decimal) -> str:
+    return f"{d.normalize():f}"
+
+
+def highlights_text(row: Row) -> str:
+    return "\n".join(f"第{i.seq}项：{i.highlight}" for i in row.scored.items if i.highlight)
+
+
+def deductions_text(row: Row) -> str:
+    return "\n".join(f"第{i.seq}项扣{_fmt(i.deduction)}分：{i.reason or '（未写原因）'}"
+                     for i in row.scored.items if i.deduction > 0)
+
+
+def sheet_name(name: str, used: set[str]) -> str:
+    base = name.translate(_SHEET_BAD)[:31]
+    out, n = base, 2
+    while out in used:
+        out = f"{base[:28]}({n})"
+        n += 1
+    used.add(out)
+    return out
+
+
+class _Book:
+    def __init__(self, wb):
+        self.wb = wb
+        f = {**FONT_PROPS}
+        self.title = wb.add_format({**f, "bold": True, "font_size": 15, "align": "center", "valign": "vcenter"})
+        self.info = wb.add_format({**f, "valign": "vcenter"})
+        self.head = wb.add_format({**f, "bold": True, "border": 1, "align": "center", "valign": "vcenter",
+                                   "text_wrap": True, "bg_color": "#F2F2F2"})
+        self.text = wb.add_format({**f, "border": 1, "valign": "vcenter", "text_wrap": True})
+        self.center = wb.add_format({**f, "border": 1, "valign": "vcenter", "align": "center", "text_wrap": True})
+        self.num = wb.add_format({**f, "border": 1, "valign": "vcenter", "align": "center", "num_format": "0.##"})
+        self.error = wb.add_format({**f, "border": 1, "valign": "vcenter", "align": "center", "font_color": "#C00000", "bold": True})
+        self.warn = wb.add_format({**f, "border": 1, "valign": "vcenter", "align": "center", "font_color": "#9C5700"})
+
+    def table(self, ws, top: int, headers, widths, rows, landscape=True, title=None, info=None):
+        """A titled, bordered table that prints on A4 one page wide with its header on every page."""
+        last = len(headers) - 1
+        r = 0
+        if title:
+            ws.merge_range(r, 0, r, last, title, self.title)
+            ws.set_row(r, 30)
+            r += 1
+        if info:
+            ws.merge_range(r, 0, r, last, info, self.info)
+            ws.set_row(r, 22)
+            r += 1
+        for c, (h, w) in enumerate(zip(headers, widths)):
+            ws.set_column(c, c, w)
+            ws.write_string(r, c, h, self.head)
+        header_row = r
+        for values in rows:
+            r += 1
+            lines = 1
+            for c, v in enumerate(values):
+                fmt = None
+                if isinstance(v, tuple):
+                    v, fmt = v
+                if v is None or v == "":
+                    ws.write_blank(r, c, None, fmt or self.text)
+                elif isinstance(v, Decimal):
+                    ws.write_number(r, c, _num(v), fmt or self.num)
+                elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                    ws.write_number(r, c, v, fmt or self.num)
+                else:
+                    s = str(v)
+                    ws.write_string(r, c, s, fmt or self.text)
+                    per_line = max(1, int(widths[c] / 2) - 1)
+                    lines = max(lines, sum(max(1, -(-len(p) // per_line)) for p in s.split("\n")))
+            if lines > 1:
+                ws.set_row(r, min(409, 14 * lines + 4))
+        ws.set_paper(9)
+        if landscape:
+            ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(header_row)
+        ws.center_horizontally()
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_footer("&C第 &P 页，共 &N 页")
+        ws.freeze_panes(header_row + 1, 0)
+        if rows:
+            ws.autofilter(header_row, 0, r, last)
+        return r
+
+
+def build_summary(result: MergeResult) -> bytes:
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                   "strings_to_urls": False, "default_format_properties": dict(FONT_PROPS)})
+    plan = result.plan
+    wb.set_properties({"title": plan.summary_title, "author": "xlsx-tool",
+                       "created": dt.datetime.combine(result.merged_on, dt.time())})
+    B = _Book(wb)
+    used: set[str] = set()
+    when = f"{result.merged_on:%Y年%m月%d日}"
+
+    # 回收情况
+    ws = wb.add_worksheet(sheet_name("回收情况", used))
+    rows = []
+    for i, s in enumerate(result.summaries, 1):
+        su = s.summary
+        state = "" if s.has_returns else "未收到（本次未汇总）"
+        rows.append([i, su.name, len(su.units), len(s.rows), len(s.missing), s.refused,
+                     (f"{len(s.high)}/{s.quota}", B.error if s.breach else B.center),
+                     str(su.leader or ""), str(su.liaison or ""),
+                     state or "、".join(u.name for u in s.missing)])
+    total = [("合计", B.center), "", result.expected, result.received, result.expected - result.received,
+             sum(s.refused for s in result.summaries), "", "", "", ""]
+    B.table(ws, 0, ["序号", "汇总单位", "应交", "已交", "未交", "拒收", "95分及以上/上限", "组长", "联络员", "未交单位"],
+            [5, 24, 6, 6, 6, 6, 9, 26, 26, 40], rows + [total],
+            title=f"{plan.period}评分表回收情况",
+            info=f"汇总时间：{when}    收到 {len(result.files)} 个文件，采用 {result.received} 份，"
+                 f"错误 {result.count(FX.ERROR)} 条，警告 {result.count(FX.WARNING)} 条（详见“问题清单”）")
+
+    # 问题清单
+    ws = wb.add_worksheet(sheet_name("问题清单", used))
+    order = {u.name: i for i, u in enumerate(plan.units)}
+    fs = sorted(result.findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.summary, order.get(f.unit, 1 << 30), f.file))
+    sev_fmt = {FX.ERROR: B.error, FX.WARNING: B.warn, FX.INFO: B.center}
+    B.table(ws, 0, ["序号", "级别", "汇总单位", "被核查单位", "文件", "工作表", "单元格", "问题说明", "代码"],
+            [5, 6, 18, 16, 30, 9, 7, 60, 12],
+            [[i, (f.severity, sev_fmt[f.severity]), f.summary, f.unit, f.file, f.sheet, (f.cell, B.center), f.message, f.code]
+             for i, f in enumerate(fs, 1)],
+            title="问题清单", info=f"汇总时间：{when}    “错误”须改正后重新交回；“警告”请核实；“提示”供参考。")
+
+    # 全部单位排名
+    ws = wb.add_worksheet(sheet_name("全部单位排名", used))
+    B.table(ws, 0, ["排名", "被核查单位", "汇总单位", "得分", "核查时间", "文件"],
+            [6, 26, 24, 8, 12, 40],
+            [[r.rank_all, r.unit.name, r.unit.summary, r.scored.score,
+              r.scored.date.isoformat() if r.scored.date else "", r.file] for r in result.ranking],
+            landscape=False, title=f"{plan.summary_title}（全部单位）",
+            info=f"汇总时间：{when}    共 {result.received} 个单位（应 {result.expected} 个），按得分从高到低排列，同分同名次。")
+
+    # 附件3, one sheet per summary unit that has returns
+    for s in result.summaries:
+        if s.has_returns:
+            _annex3(B, wb.add_worksheet(sheet_name(s.summary.name, used)), result, s, when)
+
+    # 文件清单
+    ws = wb.add_worksheet(sheet_name("文件清单", used))
+    B.table(ws, 0, ["序号", "文件", "状态", "被核查单位", "汇总单位", "原因或说明", "大小（字节）", "SHA-256"],
+            [5, 36, 12, 16, 18, 50, 10, 22],
+            [[i, f.name, (f.status, B.error if f.status == "拒收" else B.center), f.unit, f.summary, f.reason, f.size or "",
+              f.sha256] for i, f in enumerate(result.files, 1)],
+            title="文件清单", info=f"汇总时间：{when}    读取文件夹：{result.collected}    共 {len(result.files)} 个文件")
+    wb.close()
+    return buf.getvalue()
+
+
+def _annex3(B: _Book, ws, result: MergeResult, s: SummaryResult, when: str) -> None:
+    rows = [[r.rank, r.unit.name, highlights_text(r), deductions_text(r), r.scored.score] for r in s.rows]
+    last = B.table(ws, 0, ["排名", "被核查单位", "特色亮点", "扣分情况", "得分"], [6, 22, 45, 55, 8], rows,
+                   title=result.plan.summary_title, info=f"汇总单位：{s.summary.name}        汇总时间：{when}")
+    notes = []
+    if s.missing:
+        notes.append(f"未交（{len(s.missing)}个）：{'、'.join(u.name for u in s.missing)}")
+    rules = result.plan.rules
+    notes.append(f"{_fmt(rules.high_score)}分及以上 {len(s.high)} 个，上限 {s.quota} 个（核查 {len(s.summary.units)} 个单位的三分之一）"
+                 + ("，超出规定！" if s.breach else "。"))
+    for i, n in enumerate(notes, 1):
+        ws.merge_range(last + i, 0, last + i, 4, n, B.info)
+
+
+def write_summary(result: MergeResult, path) -> None:
+    write_atomic(path, build_summary(result))
+
+
+def to_json(result: MergeResult) -> dict:
+    plan = result.plan
+    return {
+        "plan": {"id": plan.id, "period": plan.period},
+        "merged_on": result.merged_on.isoformat(),
+        "collected": result.collected,
+        "expected": result.expected,
+        "received": result.received,
+        "errors": result.count(FX.ERROR),
+        "warnings": result.count(FX.WARNING),
+        "units": [
+            {
+                "unit": r.unit.name,
+                "summary": r.unit.summary,
+                "score": _num(r.scored.score),
+                "raw_total": _num(r.scored.raw_total),
+                "rank": r.rank,
+                "rank_all": r.rank_all,
+                "date": r.scored.date.isoformat() if r.scored.date else None,
+                "file": r.file,
+                "items": [{"seq": i.seq, "max": _num(i.max), "deduction": _num(i.deduction), "score": _num(i.score),
+                           "reason": i.reason, "highlight": i.highlight} for i in r.scored.items],
+            }
+            for r in result.ranking
+        ],
+        "summaries": [
+            {"summary": s.summary.name, "expected": len(s.summary.units), "returned": len(s.rows),
+             "missing": [u.name for u in s.missing], "refused": s.refused, "high": len(s.high), "quota": s.quota,
+             "quota_exceeded": s.breach, "has_returns": s.has_returns}
+            for s in result.summaries
+        ],
+        "findings": [f.to_dict() for f in result.findings],
+        "files": [{"file": f.name, "status": f.status, "unit": f.unit, "summary": f.summary, "reason": f.reason,
+                   "size": f.size, "sha256": f.sha256} for f in result.files],
+    }

@@ -1,0 +1,19 @@
+"""Normalising text typed by people: full-width characters, spaces, "（含…）" parentheses."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"[\s\u3000\u00a0]+")
+_INCLUDES = re.compile(r"[（(]\s*含[^）)]*[）)]")
+
+
+def norm_text(s: str) -> str:
+    """NFKC (full-width to half-width), no whitespace at all: for comparing printed texts."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", str(s)))
+
+
+def norm_name(s: str) -> str:
+    """A unit name for matching: like norm_text, and without a "（含…）" part."""
+    return norm_text(_INCLUDES.sub("", unicodedata.normalize("NFKC", str(s))))
