@@ -15,7 +15,22 @@ import click
 
 from . import __version__
 
+class _ChineseHelp(click.HelpFormatter):
+    """click's help in Chinese: headings and the usage prefix."""
+
+    HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
+
+    def write_usage(self, prog, args="", prefix=None):
+        super().write_usage(prog, args.replace("[OPTIONS]", "[选项]").replace("COMMAND [ARGS]...", "命令 [参数]..."),
+                            prefix="用法：")
+
+    def write_heading(self, heading):
+        super().write_heading(self.HEADINGS.get(heading, heading))
+
+
+click.Context.formatter_class = _ChineseHelp
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+HELP = click.help_option("-h", "--help", help="显示本帮助并退出。")
 PLAN_HELP = "方案文件（YAML）；不写则使用内置的 2017 年第三季度方案。"
 
 
@@ -58,7 +73,8 @@ def _write_guard(path: Path, write):
 
 
 @click.group(context_settings=CONTEXT)
-@click.version_option(__version__, "-V", "--version", message="xlsx-tool %(version)s")
+@HELP
+@click.version_option(__version__, "-V", "--version", message="xlsx-tool %(version)s", help="显示版本号并退出。")
 def cli():
     """州直单位党组织书记履行党建工作责任实地核查：生成评分细则表，汇总交回的评分表。
 
@@ -72,11 +88,13 @@ def cli():
 
 
 @cli.group(context_settings=CONTEXT)
+@HELP
 def plan():
     """查看和检查核查方案。"""
 
 
 @plan.command("check", context_settings=CONTEXT)
+@HELP
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
 def plan_check(plan_file):
     """检查方案中的问题：单位重复、数量不符、小计与各项之和不符等。
@@ -98,6 +116,7 @@ def plan_check(plan_file):
 
 
 @plan.command("show", context_settings=CONTEXT)
+@HELP
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
 def plan_show(plan_file):
     """显示方案概要：汇总单位、单位数、核查时间、评分细则。"""
@@ -121,6 +140,7 @@ def plan_show(plan_file):
 
 
 @cli.command(context_settings=CONTEXT)
+@HELP
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="blank_forms", show_default=True,
               help="输出文件夹。")
@@ -152,6 +172,7 @@ def generate(plan_file, out_dir, no_zip):
 
 
 @cli.command(context_settings=CONTEXT)
+@HELP
 @click.argument("collected_dir", type=click.Path(file_okay=False), default="collected")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output", show_default=True,
@@ -210,6 +231,7 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
 
 
 @cli.command(context_settings=CONTEXT)
+@HELP
 @click.argument("directory", type=click.Path(file_okay=False), default="demo")
 @click.option("--seed", type=int, default=2017, show_default=True, help="随机种子（相同种子得到相同的模拟数据）。")
 def demo(directory, seed):

@@ -105,6 +105,15 @@ def _fmt(d: Decimal) -> str:
     return f"{d:f}"
 
 
+def show(v, width: int = 40) -> str:
+    """A cell value as people would read it: 10 not 10.0, text cut to `width`."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dt.datetime) and v.time() == dt.time():
+        return v.date().isoformat()
+    return "" if v is None else str(v)[:width]
+
+
 def _num_or_none(v) -> Decimal | None:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return Decimal(repr(float(v))).normalize()
@@ -137,10 +146,10 @@ def score_form(form: RawForm, plan: Plan, unit: Unit, file: str) -> Scored:
     if date is None and not as_text:
         add("date-missing", form.date.ref)
     elif date is None:
-        add("date-invalid", form.date.ref, raw=str(form.date.value)[:40])
+        add("date-invalid", form.date.ref, raw=show(form.date.value))
     else:
         if as_text:
-            add("date-text", form.date.ref, raw=str(form.date.value)[:40], value=date.isoformat())
+            add("date-text", form.date.ref, raw=show(form.date.value), value=date.isoformat())
         start, end = summary.window
         if not (start <= date <= end):
             add("date-outside-window", form.date.ref, value=date.isoformat(), start=start, end=end)
@@ -151,7 +160,7 @@ def _score_item(item: Item, raw, add, formulas_known: bool) -> ItemResult:
     ded_cell: Cell = raw.deduction
     value, as_text = parse_deduction(ded_cell.value)
     used = ZERO
-    shown = str(ded_cell.value)[:40] if ded_cell.value is not None else ""
+    shown = show(ded_cell.value)
     if value is None:
         add("deduction-not-number", ded_cell.ref, seq=item.seq, raw=shown)
     else:
@@ -173,7 +182,7 @@ def _score_item(item: Item, raw, add, formulas_known: bool) -> ItemResult:
 
     printed = _num_or_none(raw.max.value)
     if printed != item.max:
-        add("rubric-max-changed", raw.max.ref, seq=item.seq, found=str(raw.max.value)[:20], expected=_fmt(item.max))
+        add("rubric-max-changed", raw.max.ref, seq=item.seq, found=show(raw.max.value, 20), expected=_fmt(item.max))
     if norm_text(raw.text) != norm_text(item.text):
         add("rubric-text-changed", raw.text_ref, seq=item.seq)
 
@@ -186,7 +195,7 @@ def _check_formula_cell(cell: Cell, expected: Decimal, what: str, add, formulas_
     shown = _num_or_none(cell.value)
     if formulas_known and cell.formula is None:
         if cell.value is not None:
-            add("formula-overwritten", cell.ref, what=what, found=str(cell.value)[:20], expected=_fmt(expected))
+            add("formula-overwritten", cell.ref, what=what, found=show(cell.value, 20), expected=_fmt(expected))
         return
     if cell.value is not None and shown != expected:
-        add("cached-mismatch", cell.ref, what=what, found=str(cell.value)[:20], expected=_fmt(expected))
+        add("cached-mismatch", cell.ref, what=what, found=show(cell.value, 20), expected=_fmt(expected))
