@@ -1,8 +1,9 @@
 """Read a returned workbook into plain cells, safely and fast.
 
-.xlsx/.xlsm are read by a small parser of their own (zipfile + expat): it sees
-formulas (to notice a 得分 overwritten by a number), refuses DTDs (no entity
-expansion, nothing fetched) and checks sizes before inflating anything.  .xls
+.xlsx/.xlsm are read by a small reader of their own (zipfile + regular
+expressions over the XML): it sees formulas (to notice a 得分 overwritten by a
+number), never expands an entity or fetches anything, and checks sizes before
+inflating anything.  .xls
 and .ods go through python-calamine, which gives values but not formulas.
 
 Errors are `BookError(code, why)`: the caller turns them into findings.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +60,7 @@ class Sheet:
 class Book:
     kind: str  # "xlsx", "xls", "ods"
     sheet_names: list[str]
+    hidden: set[str] = field(default_factory=set)
     date1904: bool = False
     has_macros: bool = False
     _loader: object = None
@@ -116,31 +119,48 @@ def open_book(data: bytes, suffix: str, limits: Limits = Limits()) -> Book:
 
 
 # --------------------------------------------------------------------------- xlsx
+#
+# OOXML parts are read with regular expressions over the raw XML rather than an XML
+# parser: it is several times faster (the merge reads thousands of files), and it
+# cannot expand an entity or fetch anything, because it never interprets a DTD.
+# A part that declares a DTD is refused anyway: real workbooks never have one.
+
+_ATTR = re.compile(r'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+_ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
+_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_ROW_REF = re.compile(r"""\br\s*=\s*["']([0-9]{1,7})["']""")
+_CELL_REF = re.compile(r"""\br\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
+_CELL_TYPE = re.compile(r"""\bt\s*=\s*["'](\w+)["']""")
+_V = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.S)
+_F = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_T = re.compile(r"<(?:\w+:)?t\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?t>)", re.S)
+_SI = re.compile(r"<(?:\w+:)?si\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?si>)", re.S)
+_PHONETIC = re.compile(r"<(?:\w+:)?(rPh|phoneticPr)\b.*?(?:/>|</(?:\w+:)?\1>)", re.S)
+_SHEET = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>", re.S)
+_WBPR = re.compile(r"<(?:\w+:)?workbookPr\b([^>]*?)/?>", re.S)
+_REL = re.compile(r"<(?:\w+:)?Relationship\b([^>]*?)/?>", re.S)
+_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|\w+);")
+_XML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
-def _parser(start, end=None, chars=None):
-    """An expat parser that refuses any DTD: xlsx never has one; a DTD can only be an attack."""
-    import xml.parsers.expat as expat
+def _unescape(text: str) -> str:
+    if "&" not in text:
+        return text
 
-    p = expat.ParserCreate()
-    p.buffer_text = True
+    def one(m):
+        e = m.group(1)
+        if e[0] == "#":
+            try:
+                return chr(int(e[2:], 16) if e[1] in "xX" else int(e[1:]))
+            except (ValueError, OverflowError):
+                return m.group(0)
+        return _XML_ENTITIES.get(e, m.group(0))  # an unknown entity stays as written: never expanded
 
-    def no_dtd(*_a):
-        raise BookError("file-unreadable", "文件内含 XML 实体声明（DTD），可能是恶意文件", "请对方重新保存为 .xlsx 后再发送")
-
-    p.StartDoctypeDeclHandler = no_dtd
-    p.EntityDeclHandler = no_dtd
-    p.ExternalEntityRefHandler = lambda *a: 0  # fetch nothing
-    p.StartElementHandler = start
-    if end:
-        p.EndElementHandler = end
-    if chars:
-        p.CharacterDataHandler = chars
-    return p
+    return _ENTITY.sub(one, text)
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit(":", 1)[-1]
+def _attrs(text: str) -> dict[str, str]:
+    return {k.rsplit(":", 1)[-1]: _unescape(a if a or not b else b) for k, a, b in _ATTR.findall(text)}
 
 
 def col_index(letters: str) -> int:
@@ -161,23 +181,26 @@ class _XlsxBook:
     def __init__(self, zf: zipfile.ZipFile, names: set[str], limits: Limits):
         self.zf, self.names, self.limits = zf, names, limits
         self._strings: list[str] | None = None
+        self.cells_left = limits.max_cells
 
-    def read(self, name: str) -> bytes:
+    def text(self, name: str, what: str) -> str:
         try:
-            return self.zf.read(name)
+            data = self.zf.read(name)
         except KeyError:
             raise BookError("file-unreadable", f"缺少文件部件 {name}", SAVE_AS_XLSX) from None
-        except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as e:
             raise BookError("file-unreadable", f"文件已损坏（{name}：{e}）", "请对方重新保存后再发送") from None
-
-    def parse(self, data: bytes, start, end=None, chars=None, what=""):
-        import xml.parsers.expat as expat
-
-        p = _parser(start, end, chars)
         try:
-            p.Parse(data, True)
-        except expat.ExpatError as e:
-            raise BookError("file-unreadable", f"{what or '文件'}内容格式错误（{e}）", "请对方重新保存后再发送") from None
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("utf-16")
+            except UnicodeDecodeError:
+                raise BookError("file-unreadable", f"{what}的编码无法识别", SAVE_AS_XLSX) from None
+        if "<!DOCTYPE" in text[:4096] or "<!ENTITY" in text[:4096]:
+            raise BookError("file-unreadable", f"{what}内含 XML 实体声明（DTD），可能是恶意文件，未读取",
+                            "请对方重新保存为 .xlsx 后再发送")
+        return text
 
     def book(self) -> Book:
         wb_path = "xl/workbook.xml" if "xl/workbook.xml" in self.names else next(n for n in self.names if n.endswith("workbook.xml"))
@@ -185,119 +208,96 @@ class _XlsxBook:
         rels: dict[str, str] = {}
         rels_path = posixpath.join(base, "_rels", posixpath.basename(wb_path) + ".rels")
         if rels_path in self.names:
-            def rel(tag, a):
-                if _local(tag) == "Relationship":
-                    target = a.get("Target", "")
-                    rels[a.get("Id", "")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
-            self.parse(self.read(rels_path), rel, what="工作簿关系")
-        sheets: list[tuple[str, str, bool]] = []
-        flags = {"date1904": False}
-
-        def wb(tag, a):
-            t = _local(tag)
-            if t == "sheet":
-                rid = next((v for k, v in a.items() if _local(k) == "id"), "")
-                sheets.append((a.get("name", ""), rels.get(rid, ""), a.get("state", "visible") == "visible"))
-            elif t == "workbookPr":
-                flags["date1904"] = a.get("date1904", "0") in ("1", "true")
-
-        self.parse(self.read(wb_path), wb, what="工作簿")
-        self.paths = {name: (path, vis) for name, path, vis in sheets}
-        self.cells_left = self.limits.max_cells
+            for m in _REL.finditer(self.text(rels_path, "工作簿关系")):
+                a = _attrs(m.group(1))
+                target = a.get("Target", "")
+                rels[a.get("Id", "")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+        wb_xml = self.text(wb_path, "工作簿")
+        self.paths: dict[str, tuple[str, bool]] = {}
+        for m in _SHEET.finditer(wb_xml):
+            a = _attrs(m.group(1))
+            self.paths.setdefault(a.get("name", ""), (rels.get(a.get("id", ""), ""), a.get("state", "visible") == "visible"))
+        pr = _WBPR.search(wb_xml)
+        date1904 = bool(pr) and _attrs(pr.group(1)).get("date1904", "0") in ("1", "true")
         return Book(
             kind="xlsx",
-            sheet_names=[s[0] for s in sheets],
-            date1904=flags["date1904"],
+            sheet_names=list(self.paths),
+            hidden={n for n, (_p, vis) in self.paths.items() if not vis},
+            date1904=date1904,
             has_macros=any(n.endswith("vbaProject.bin") for n in self.names),
             _loader=self.sheet,
         )
 
     def strings(self) -> list[str]:
         if self._strings is None:
-            out: list[str] = []
             path = next((n for n in ("xl/sharedStrings.xml", "xl/SharedStrings.xml") if n in self.names), None)
+            out: list[str] = []
             if path:
-                state = {"in_t": False, "skip": 0, "buf": []}
-
-                def start(tag, a):
-                    t = _local(tag)
-                    if t == "si":
-                        state["buf"] = []
-                    elif t in ("rPh", "phoneticPr"):
-                        state["skip"] += 1
-                    elif t == "t" and not state["skip"]:
-                        state["in_t"] = True
-
-                def end(tag):
-                    t = _local(tag)
-                    if t == "si":
-                        out.append("".join(state["buf"]))
-                    elif t in ("rPh", "phoneticPr"):
-                        state["skip"] -= 1
-                    elif t == "t":
-                        state["in_t"] = False
-
-                def chars(s):
-                    if state["in_t"]:
-                        state["buf"].append(s)
-
-                self.parse(self.read(path), start, end, chars, what="共享字符串")
+                for m in _SI.finditer(self.text(path, "共享字符串")):
+                    body = m.group(1) or ""
+                    if "Ph" in body:
+                        body = _PHONETIC.sub("", body)
+                    out.append(_unescape("".join(t or "" for t in _T.findall(body))))
             self._strings = out
         return self._strings
 
     def sheet(self, name: str) -> Sheet:
         path, visible = self.paths[name]
-        sheet = Sheet(name, visible, {}, {})
-        cells, formulas = sheet.cells, sheet.formulas
-        strings = self.strings()
-        st = {"ref": None, "t": "n", "field": None, "v": [], "f": None, "has_f": False}
-        limits = self
+        if path not in self.names:
+            raise BookError("file-unreadable", f"工作表“{name}”的内容缺失", SAVE_AS_XLSX)
+        xml = self.text(path, f"工作表“{name}”")
+        cells: dict[tuple[int, int], object] = {}
+        formulas: dict[tuple[int, int], str] = {}
+        strings = None
+        row_i = -1
+        for rm in _ROW.finditer(xml):
+            rr = _ROW_REF.search(rm.group(1))
+            row_i = int(rr.group(1)) - 1 if rr else row_i + 1
+            col_i = -1
+            body = rm.group(2)
+            if not body:
+                continue
+            for cm in _CELL.finditer(body):
+                self.cells_left -= 1
+                if self.cells_left < 0:
+                    raise BookError("file-too-large", f"单元格超过 {self.limits.max_cells} 个")
+                head, inner = cm.group(1), cm.group(2)
+                rm_ = _CELL_REF.search(head)
+                if rm_:
+                    r, col_i = int(rm_.group(2)) - 1, col_index(rm_.group(1).upper())
+                else:
+                    r, col_i = row_i, col_i + 1
+                if not inner:
+                    continue
+                tm = _CELL_TYPE.search(head)
+                t = tm.group(1) if tm else "n"
+                if t == "inlineStr":
+                    val = _unescape("".join(x or "" for x in _T.findall(_PHONETIC.sub("", inner))))
+                else:
+                    vm = _V.search(inner)
+                    raw = _unescape(vm.group(1) or "") if vm else ""
+                    if t == "s" and raw:
+                        if strings is None:
+                            strings = self.strings()
+                        val = _value(t, raw, strings)
+                    else:
+                        val = _value(t, raw, ())
+                if val is not None:
+                    cells[(r, col_i)] = val
+                if "<f" in inner or ":f" in inner:
+                    fm = _F.search(inner)
+                    if fm:
+                        formulas[(r, col_i)] = _unescape(fm.group(1) or "")
+        return Sheet(name, visible, cells, formulas)
 
-        def start(tag, a):
-            t = _local(tag)
-            if t == "c":
-                st["ref"], st["t"], st["v"], st["has_f"], st["f"] = a.get("r"), a.get("t", "n"), [], False, None
-                limits.cells_left -= 1
-                if limits.cells_left < 0:
-                    raise BookError("file-too-large", f"单元格超过 {limits.limits.max_cells} 个")
-            elif t in ("v", "t") and st["ref"] is not None:
-                st["field"] = "v"
-            elif t == "f" and st["ref"] is not None:
-                st["has_f"], st["field"], st["f"] = True, "f", []
 
-        def chars(s):
-            if st["field"] == "v":
-                st["v"].append(s)
-            elif st["field"] == "f":
-                st["f"].append(s)
-
-        def end(tag):
-            t = _local(tag)
-            if t in ("v", "t", "f"):
-                st["field"] = None
-            elif t == "c":
-                ref = st["ref"]
-                if ref:
-                    key = split_ref(ref)
-                    text = "".join(st["v"])
-                    val = _value(st["t"], text, strings)
-                    if val is not None:
-                        cells[key] = val
-                    if st["has_f"]:
-                        formulas[key] = "".join(st["f"] or [])
-                st["ref"] = None
-
-        self.parse(self.read(path), start, end, chars, what=f"工作表“{name}”")
-        return sheet
-
-
-def _value(t: str, text: str, strings: list[str]):
+def _value(t: str, text: str, strings):
     if t == "s":
         try:
             return strings[int(text)]
         except (ValueError, IndexError):
             return None
-    if t in ("str", "inlineStr"):
+    if t == "str":
         return text
     if text == "":
         return None
@@ -311,10 +311,9 @@ def _value(t: str, text: str, strings: list[str]):
         except ValueError:
             return text
     try:
-        f = float(text)
+        return float(text)
     except ValueError:
         return text
-    return f
 
 
 # --------------------------------------------------------------------------- xls, ods
@@ -344,7 +343,8 @@ def _open_calamine(data: bytes, kind: str) -> Book:
                     cells[(r, c)] = _calamine_value(v)
         return Sheet(name, str(m.visible).endswith("Visible"), cells, None)
 
-    return Book(kind=kind, sheet_names=[m.name for m in meta], _loader=load)
+    return Book(kind=kind, sheet_names=[m.name for m in meta],
+                hidden={m.name for m in meta if not str(m.visible).endswith("Visible")}, _loader=load)
 
 
 _ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA"}

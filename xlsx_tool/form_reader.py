@@ -67,7 +67,7 @@ def _header_row(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     wanted = {norm_text(h): h for h in L.HEADERS}
     rows: dict[int, dict[str, int]] = {}
     for (r, c), v in sheet.cells.items():
-        if r < HEADER_SEARCH_ROWS and isinstance(v, str):
+        if r < HEADER_SEARCH_ROWS and isinstance(v, str) and len(v) <= 16:
             key = norm_text(v)
             if key in wanted:
                 rows.setdefault(r, {}).setdefault(wanted[key], c)
@@ -91,7 +91,7 @@ def find_form_sheet(book: Book) -> tuple[Sheet, int, dict[str, int]]:
 
 def find_identity(book: Book) -> dict[str, str] | None:
     candidates = [n for n in book.sheet_names if n == L.IDENTITY_SHEET] + [
-        n for n in book.sheet_names if n != L.IDENTITY_SHEET and not book.sheet(n).visible
+        n for n in book.sheet_names if n != L.IDENTITY_SHEET and n in book.hidden
     ]
     for name in candidates:
         sheet = book.sheet(name)

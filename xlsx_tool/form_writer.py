@@ -184,8 +184,11 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
         ws.set_row(row, 14.5 * lines + 6)
         ws.write_string(row, L.COL_TEXT, item.text, F.text)
         ws.write_number(row, L.COL_MAX, _num(item.max), F.number)
-        ws.write_string(row, L.COL_HIGHLIGHT, entry.highlight, F.input_text)
-        ws.write_string(row, L.COL_REASON, entry.reason, F.input_text)
+        for col, text in ((L.COL_HIGHLIGHT, entry.highlight), (L.COL_REASON, entry.reason)):
+            if text:
+                ws.write_string(row, col, text, F.input_text)
+            else:
+                ws.write_blank(row, col, None, F.input_text)
         d = entry.deduction
         if d is None or d == "":
             ws.write_blank(row, L.COL_DEDUCTION, None, F.input_number)

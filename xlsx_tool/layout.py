@@ -15,8 +15,6 @@ beside 扣分情况 because a reason is text and a score needs a number.
 
 from __future__ import annotations
 
-from xlsxwriter.utility import xl_rowcol_to_cell as _a1
-
 FORM_VERSION = "1"
 
 FORM_SHEET = "评分细则"
@@ -60,8 +58,18 @@ IDENTITY_KEYS = (
 )
 
 
-def a1(row: int, col: int, absolute: bool = False) -> str:
-    return _a1(row, col, absolute, absolute)
+def col_letters(col: int) -> str:
+    out = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def a1(row: int, col: int) -> str:
+    """(3, 5) -> "F4"."""
+    return f"{col_letters(col)}{row + 1}"
 
 
 def item_row(index: int) -> int:
