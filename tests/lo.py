@@ -124,6 +124,23 @@ def _kill_group(proc: subprocess.Popen, sig: int, grace: float) -> None:
         pass
 
 
+def _reap_office(pid_file: Path) -> None:
+    """Kill the soffice process group the UNO script started, if it is still there (normally it is not)."""
+    try:
+        pid = int(pid_file.read_text())
+    except (OSError, ValueError):
+        return
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        cmdline = b""
+    if b"soffice" in cmdline or b"oosplash" in cmdline:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def _env() -> dict:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)  # the pyenv interpreter's paths must not leak into LibreOffice's python
@@ -190,11 +207,16 @@ def fill_with_uno(jobs: list[dict], timeout: float = 240, profile: Path | None =
                 Path(o["path"]).unlink()
     jobs_file = workdir / "uno-jobs.json"
     report_file = workdir / "uno-report.json"
+    pid_file = workdir / "soffice.pid"
     jobs_file.write_text(json.dumps(norm, ensure_ascii=False), encoding="utf-8")
     prof = profile or make_profile(workdir)
     cmd = [python, str(UNO_SCRIPT), "--soffice", soffice_path(), "--profile", str(prof),
-           "--jobs", str(jobs_file), "--report", str(report_file), "--timeout", str(max(30, timeout - 20))]
-    r = _run(cmd, timeout, _env())
+           "--jobs", str(jobs_file), "--report", str(report_file), "--timeout", str(max(30, timeout - 20)),
+           "--pidfile", str(pid_file)]
+    try:
+        r = _run(cmd, timeout, _env())
+    finally:
+        _reap_office(pid_file)
     if r.returncode != 0 or not report_file.is_file():
         raise LibreOfficeError(f"UNO fill failed (exit {r.returncode})\nstdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}")
     report = json.loads(report_file.read_text(encoding="utf-8"))

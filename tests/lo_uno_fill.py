@@ -154,12 +154,15 @@ def main() -> int:
     ap.add_argument("--jobs", required=True)
     ap.add_argument("--report", required=True)
     ap.add_argument("--timeout", type=float, default=200)
+    ap.add_argument("--pidfile", default="")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGALRM, _on_signal)
     signal.alarm(int(a.timeout))
     jobs = json.loads(Path(a.jobs).read_text(encoding="utf-8"))
     proc, pipe = start_office(a.soffice, a.profile)
+    if a.pidfile:  # the harness kills this group itself if this script cannot (hung in a UNO call)
+        Path(a.pidfile).write_text(str(proc.pid))
     desktop = None
     try:
         desktop = connect(pipe, proc, time.monotonic() + 60)

@@ -53,45 +53,53 @@ def _classify(name: str) -> Source | None:
     return None
 
 
-def iter_sources(root: Path, limits: Limits) -> Iterator[Source]:
+def list_files(root: Path) -> list[Path]:
+    """Every file (and link) under root, in a stable order."""
+    return sorted(p for p in Path(root).rglob("*") if p.is_file() or p.is_symlink())
+
+
+def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
+    """The source(s) one file on disk gives: itself, its zip members, or a refusal."""
     root = Path(root)
-    real_root = root.resolve()
-    paths = sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink())
-    for path in paths:
-        name = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            target = path.resolve()
-            if real_root not in target.parents:
-                yield _refuse(name, "file-outside", target=str(target))
-                continue
-        early = _classify(name)
-        if early:
-            yield early
-            continue
-        suffix = path.suffix.lower()
-        try:
-            st = path.stat()
-        except OSError as e:
-            yield _refuse(name, "file-unreadable", why=e.strerror or str(e), todo="请检查文件是否存在或被占用")
-            continue
-        if not path.is_file():
-            continue
-        if suffix not in WORKBOOK_SUFFIXES | {".zip"}:
-            yield _refuse(name, "file-ignored", st.st_mtime, why=f"不是表格文件（{suffix or '无扩展名'}）")
-            continue
-        if st.st_size > limits.max_file_bytes:
-            yield _refuse(name, "file-too-large", st.st_mtime,
-                          why=f"文件 {st.st_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB")
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            yield _refuse(name, "file-unreadable", st.st_mtime, why=e.strerror or str(e), todo="请检查文件权限或是否被占用")
-            continue
-        if suffix == ".zip" and sniff(data[:8]) == "zip" and not _is_workbook_zip(data):
-            yield from _expand_zip(name, data, st.st_mtime, limits, 1)
-        else:
-            yield Source(name, data, st.st_mtime)
+    name = path.relative_to(root).as_posix()
+    if path.is_symlink():
+        target = path.resolve()
+        if root.resolve() not in target.parents:
+            yield _refuse(name, "file-outside", target=str(target))
+            return
+    early = _classify(name)
+    if early:
+        yield early
+        return
+    suffix = path.suffix.lower()
+    try:
+        st = path.stat()
+    except OSError as e:
+        yield _refuse(name, "file-unreadable", why=e.strerror or str(e), todo="请检查文件是否存在或被占用")
+        return
+    if not path.is_file():
+        return
+    if suffix not in WORKBOOK_SUFFIXES | {".zip"}:
+        yield _refuse(name, "file-ignored", st.st_mtime, why=f"不是表格文件（{suffix or '无扩展名'}）")
+        return
+    if st.st_size > limits.max_file_bytes:
+        yield _refuse(name, "file-too-large", st.st_mtime,
+                      why=f"文件 {st.st_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB")
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        yield _refuse(name, "file-unreadable", st.st_mtime, why=e.strerror or str(e), todo="请检查文件权限或是否被占用")
+        return
+    if suffix == ".zip" and sniff(data[:8]) == "zip" and not _is_workbook_zip(data):
+        yield from _expand_zip(name, data, st.st_mtime, limits, 1)
+    else:
+        yield Source(name, data, st.st_mtime)
+
+
+def iter_sources(root: Path, limits: Limits) -> Iterator[Source]:
+    for path in list_files(root):
+        yield from sources_of(root, path, limits)
 
 
 def _is_workbook_zip(data: bytes) -> bool:

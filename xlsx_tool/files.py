@@ -86,14 +86,18 @@ def _unicode_path_extra(name: str) -> bytes:
 
 
 def write_zip(path: Path, members: list[tuple[str, bytes]], date_time=(1980, 1, 1, 0, 0, 0)) -> None:
-    """A deterministic zip (fixed timestamps, given order), written atomically."""
+    """A deterministic zip (fixed timestamps, given order), written atomically.
+
+    Workbooks are stored, not deflated again: they are zips already.
+    """
     import io
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members:
             info = _GbkZipInfo(name, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            stored = name.lower().endswith((".xlsx", ".xlsm", ".zip"))
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 0  # MS-DOS: names are in the OEM code page (GBK on Chinese Windows)
             info.extra = _unicode_path_extra(name)

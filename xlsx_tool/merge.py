@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import findings as FX
 from .book_reader import BookError, Limits, open_book
-from .collect import Source, iter_sources
+from .collect import Source, list_files, sources_of
 from .form_reader import read_form
 from .plan import Plan, SummaryUnit, Unit
 from .scoring import Scored, score_form
@@ -32,7 +32,7 @@ DUPLICATE_RULE = ("同一单位有多份不同的评分表时：先看有无“�
                   "都有或都没有错误时，采用修改时间最新的；时间相同时采用文件路径排在最后的。")
 
 
-@dataclass
+@dataclass(slots=True)
 class FileRecord:
     name: str
     size: int = 0
@@ -50,7 +50,7 @@ class FileRecord:
         return FX.count(self.findings, FX.ERROR)
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     unit: Unit
     scored: Scored
@@ -197,34 +197,39 @@ def _identify(form, plan: Plan, rec: FileRecord) -> Unit | None:
 _WORKER: tuple | None = None
 
 
-def _init(plan, limits):
+def _init(plan, root, limits):
     global _WORKER
-    _WORKER = (plan, limits)
+    _WORKER = (plan, root, limits)
 
 
-def _work(src: Source) -> FileRecord:
-    return read_source(src, *_WORKER)
+def _read_path(plan: Plan, root: Path, path: Path, limits: Limits) -> list[FileRecord]:
+    # The bytes live only while this file is read: memory stays flat however many files there are.
+    return [read_source(src, plan, limits) for src in sources_of(root, path, limits)]
+
+
+def _work(path: Path) -> list[FileRecord]:
+    plan, root, limits = _WORKER
+    return _read_path(plan, root, path, limits)
 
 
 def read_all(plan: Plan, collected: Path, limits: Limits, workers: int | None = None,
              progress: Callable[[int], None] | None = None) -> list[FileRecord]:
-    sources = list(iter_sources(collected, limits))
+    paths = list_files(collected)
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(sources) >= PARALLEL_FROM:
+    out: list[FileRecord] = []
+    if workers > 1 and len(paths) >= PARALLEL_FROM:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-        out = []
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(plan, limits)) as pool:
-            for rec in pool.map(_work, sources, chunksize=64):
-                out.append(rec)
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(plan, collected, limits)) as pool:
+            for recs in pool.map(_work, paths, chunksize=64):
+                out.extend(recs)
                 if progress:
                     progress(1)
         return out
-    out = []
-    for src in sources:
-        out.append(read_source(src, plan, limits))
+    for path in paths:
+        out.extend(_read_path(plan, collected, path, limits))
         if progress:
             progress(1)
     return out

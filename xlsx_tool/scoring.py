@@ -26,7 +26,7 @@ _DATE_TEXT = [
 ZERO = Decimal(0)
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemResult:
     seq: int
     max: Decimal
@@ -38,7 +38,7 @@ class ItemResult:
     cell: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Scored:
     unit: Unit
     items: list[ItemResult]

@@ -1,0 +1,491 @@
+"""The forms in a real client: LibreOffice (headless) converts, recalculates, is typed into and saves them.
+
+Three soffice starts for the whole module (a batch --convert-to xlsx, one UNO session for every
+fill, one --convert-to pdf).  The expected scores are computed here, independently of the
+library: score_i = max(0, max_i - deduction_i), total = min(98, sum).  A missing LibreOffice is
+a failure (see tests/lo.py), never a skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/lo.py, however pytest imports this file
+import lo  # noqa: E402
+from xlsx_tool import layout as L
+from xlsx_tool.book_reader import Limits, open_book
+from xlsx_tool.form_reader import read_form
+from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form, identity_values
+from xlsx_tool.generate import form_filename, generate
+from xlsx_tool.merge import COUNTED, merge
+from xlsx_tool.scoring import score_form
+
+pytestmark = pytest.mark.libreoffice
+
+FORM = "评分细则"  # written out: the tests pin the sheet names people see
+IDENT = "表单信息"
+ITEM_ROWS = list(range(4, 19))  # Excel rows of the 15 items
+SUBTOTAL, TOTAL = "G19", "G20"
+HEADERS = ("核实项目", "核查内容及评分标准", "分值", "特色亮点", "扣分情况", "扣分", "得分")
+CAP = Decimal(98)
+
+
+# --------------------------------------------------------------------------- independent arithmetic
+
+def D(x) -> Decimal:
+    return Decimal(str(x))
+
+
+def expected_scores(plan, deductions: dict[int, Decimal]) -> tuple[list[Decimal], Decimal, Decimal]:
+    """What the form must show: per item max(0, max - deduction), the sum, and min(98, sum)."""
+    items = [max(Decimal(0), D(it.max) - deductions.get(it.seq, Decimal(0))) for it in plan.rubric.items]
+    subtotal = sum(items, Decimal(0))
+    return items, subtotal, min(CAP, subtotal)
+
+
+def competition_ranks(scores: dict[str, Decimal]) -> dict[str, int]:
+    """1 + the number of strictly higher scores (ties share a rank: 1, 2, 2, 4)."""
+    return {k: 1 + sum(1 for o in scores.values() if o > v) for k, v in scores.items()}
+
+
+def num(v) -> Decimal | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return D(v).normalize() if v == v else None
+
+
+def calamine_rows(path: Path, sheet: str = FORM) -> list[list]:
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+
+def cell(rows: list[list], ref: str):
+    col, row = re.fullmatch(r"([A-Z]+)(\d+)", ref).groups()
+    r, c = int(row) - 1, ord(col) - ord("A")
+    return rows[r][c] if r < len(rows) and c < len(rows[r]) else None
+
+
+def as_decimals(rows, refs) -> list[Decimal | None]:
+    return [num(cell(rows, ref)) for ref in refs]
+
+
+# --------------------------------------------------------------------------- fixtures: one soffice start each
+
+@pytest.fixture(scope="module")
+def blank_run(plan, tmp_path_factory):
+    """All 137 blank forms generated; a sample of them (and two controls) re-saved by LibreOffice with
+    forced recalculation, in one soffice call."""
+    base = tmp_path_factory.mktemp("lo-blank")
+    res = generate(plan, base / "forms", make_zips=False)
+    assert res.forms == len(plan.units)
+    all_forms = sorted((base / "forms").rglob("*.xlsx"))
+    # one unit from each of the first summary units, and the unit with the longest name
+    picks = {s.units[0].name for s in plan.summary_units[:6]} | {max((u.name for u in plan.units), key=len)}
+    sample = [f for f in all_forms if f.name.removesuffix("-评分细则.xlsx") in picks]
+    assert len(sample) == len(picks)
+
+    # Control 1: a formula whose stored value is wrong (xlsxwriter's default 0); it shows the right value
+    # only if LibreOffice really recalculated on load (the harness's profile is what makes it do so).
+    control = base / "in" / "control-recalc.xlsx"
+    control.parent.mkdir()
+    wb = xlsxwriter.Workbook(str(control))
+    ws = wb.add_worksheet("S")
+    ws.write_number(0, 0, 21)
+    ws.write_formula(0, 1, "=A1*2", None, 0)
+    wb.close()
+    # Control 2: a pre-filled form (numbers, a half point, a text "2分", a blank) with the library's
+    # cached values: LibreOffice's recalculation must agree with them.
+    prefilled_unit = plan.summary_units[1].units[2]
+    entries = FormEntries(dt.date(2017, 10, 23), {
+        1: ItemEntry(reason="未落实", deduction=2),
+        3: ItemEntry(reason="两项未整改", deduction=2),
+        8: ItemEntry(reason="学习记录不全", deduction=0.5),
+        9: ItemEntry(reason="未学习", deduction=Decimal("1.5")),
+        12: ItemEntry(reason="换届逾期", deduction=10),
+        15: ItemEntry(highlight="廉政教育有特色", deduction=0),
+    })
+    prefilled = base / "in" / "prefilled-control.xlsx"
+    prefilled.write_bytes(build_form(plan, prefilled_unit, _as_numbers(entries)))
+    prefilled_text = base / "in" / "prefilled-text.xlsx"
+    prefilled_text.write_bytes(build_form(plan, prefilled_unit, FormEntries(None, {2: ItemEntry(reason="x", deduction="2分")})))
+
+    inputs = [control, prefilled, prefilled_text, *sample]
+    outputs = lo.convert(inputs, "xlsx", base / "lo-xlsx")
+    return {
+        "base": base, "all_forms": all_forms, "sample": sample,
+        "lo": dict(zip([f.name for f in inputs], outputs)),
+        "control": outputs[0], "prefilled": (prefilled, outputs[1], entries),
+        "prefilled_text": (prefilled_text, outputs[2]),
+    }
+
+
+def _as_numbers(entries: FormEntries) -> FormEntries:
+    """build_form takes int/float deductions (Decimal is how the test keeps them exact)."""
+    return FormEntries(entries.date, {
+        k: ItemEntry(e.highlight, e.reason, float(e.deduction) if isinstance(e.deduction, Decimal) else e.deduction)
+        for k, e in entries.items.items()
+    })
+
+
+@dataclass
+class Fill:
+    unit: object
+    date: dt.date
+    typed: dict[int, str] = field(default_factory=dict)  # seq -> what was typed into F (as a person types it)
+    reasons: dict[int, str] = field(default_factory=dict)
+    highlights: dict[int, str] = field(default_factory=dict)
+    outputs: dict[str, Path] = field(default_factory=dict)  # format -> file
+
+    def deductions(self) -> dict[int, Decimal]:
+        """What the typed text means as a number: "2" -> 2, "0.5" -> 0.5, "2分" -> 2 (read as the merge does)."""
+        out = {}
+        for seq, text in self.typed.items():
+            m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*分?\s*", text)
+            assert m, text
+            out[seq] = D(m.group(1))
+        return out
+
+    @property
+    def text_items(self) -> set[int]:
+        return {seq for seq, t in self.typed.items() if not re.fullmatch(r"\d+(\.\d+)?", t)}
+
+
+def _fmt(d: Decimal) -> str:
+    return f"{d.normalize():f}"
+
+
+def _valid_deductions(item) -> list[Decimal]:
+    step, limit = D(item.step), D(item.limit)
+    vals, k = [], 1
+    while step * k <= limit:
+        vals.append(step * k)
+        k += 1
+    if limit not in vals:
+        vals.append(limit)
+    return vals
+
+
+def _make_fills(plan) -> list[Fill]:
+    rng = random.Random(20171023)
+    s1, s2 = plan.summary_units[0], plan.summary_units[1]
+    s4 = plan.summary_units[3]  # another window (10-25 .. 10-31)
+    fills: list[Fill] = []
+
+    def random_fill(unit, date) -> Fill:
+        f = Fill(unit, date)
+        for it in plan.rubric.items:
+            roll = rng.random()
+            if roll < 0.45:
+                continue  # left blank
+            if roll < 0.55:
+                f.typed[it.seq] = "0"
+                continue
+            f.typed[it.seq] = _fmt(rng.choice(_valid_deductions(it)))
+            f.reasons[it.seq] = rng.choice(["未按要求落实", "记录不全，9月未召开支委会", "资料缺失", "未开展"])
+        for seq in rng.sample([it.seq for it in plan.rubric.items], 2):
+            f.highlights[seq] = "做法值得推广：“一支部一品牌”"
+        return f
+
+    # 第一核查组: a full-marks unit, two units with identical deductions (a shared rank), one random
+    full = Fill(s1.units[0], s1.window[0])
+    twin_a = random_fill(s1.units[1], s1.window[0])
+    twin_b = Fill(s1.units[2], s1.window[1], dict(twin_a.typed), dict(twin_a.reasons), {})
+    fills += [full, twin_a, twin_b, random_fill(s1.units[3], s1.window[1])]
+    # 第二核查组: random ones, one with half points everywhere it can, one with a text deduction "2分"
+    fills.append(random_fill(s2.units[0], s2.window[0]))
+    halves = Fill(s2.units[1], s2.window[0])
+    for it in plan.rubric.items:
+        if D(it.step) == Decimal("0.5"):
+            halves.typed[it.seq], halves.reasons[it.seq] = "1.5", "半分扣分"
+    halves.typed[3], halves.reasons[3] = "10", "全部未整改"
+    fills.append(halves)
+    text_fill = random_fill(s2.units[3], s2.window[1])
+    text_fill.typed[2], text_fill.reasons[2] = "2分", "支部未发挥作用"
+    fills.append(text_fill)
+    fills.append(random_fill(s4.units[0], s4.window[1]))
+    return fills
+
+
+@pytest.fixture(scope="module")
+def uno_run(plan, tmp_path_factory):
+    """Every fill typed in ONE LibreOffice session and stored as .xlsx, .xls and .ods."""
+    base = tmp_path_factory.mktemp("lo-uno")
+    fills = _make_fills(plan)
+    jobs = []
+    for i, f in enumerate(fills):
+        src = base / "blank" / f"form{i:02d}.xlsx"
+        src.parent.mkdir(exist_ok=True)
+        src.write_bytes(build_form(plan, f.unit))
+        f.outputs = {fmt: base / fmt / f"filled{i:02d}.{fmt}" for fmt in ("xlsx", "xls", "ods")}
+        cells = [{"sheet": FORM, "cell": "F2", "value": f.date.isoformat(), "kind": "date"}]
+        for seq, text in f.typed.items():
+            cells.append({"sheet": FORM, "cell": f"F{3 + seq}", "value": text, "kind": "typed"})
+        for seq, text in f.reasons.items():
+            cells.append({"sheet": FORM, "cell": f"E{3 + seq}", "value": text, "kind": "text"})
+        for seq, text in f.highlights.items():
+            cells.append({"sheet": FORM, "cell": f"D{3 + seq}", "value": text, "kind": "text"})
+        jobs.append({"input": src, "cells": cells,
+                     "outputs": [{"path": p, "format": fmt} for fmt, p in f.outputs.items()],
+                     "read_back": [f"{FORM}!G{r}" for r in ITEM_ROWS] + [f"{FORM}!{SUBTOTAL}", f"{FORM}!{TOTAL}"]})
+    report = lo.fill_with_uno(jobs, workdir=base / "work")
+    assert len(report) == len(fills)
+    return {"base": base, "fills": fills, "report": report}
+
+
+# --------------------------------------------------------------------------- blank forms
+
+def test_harness_forces_recalculation(blank_run):
+    """The control's stored 0 became 42: LibreOffice recalculated on load, so the checks below mean something."""
+    rows = calamine_rows(blank_run["control"], "S")
+    assert rows[0][:2] == [21, 42] or [float(x) for x in rows[0][:2]] == [21.0, 42.0]
+
+
+def test_blank_forms_cached_values_as_written(plan, blank_run):
+    """Every generated form, as xlsxwriter wrote it: 得分 = 分值, 小计 = 核定得分 = 98 (cached values)."""
+    maxima = [D(it.max) for it in plan.rubric.items]
+    assert sum(maxima) == CAP
+    for path in blank_run["all_forms"]:
+        rows = calamine_rows(path)
+        assert as_decimals(rows, [f"C{r}" for r in ITEM_ROWS]) == maxima, path.name
+        assert as_decimals(rows, [f"G{r}" for r in ITEM_ROWS]) == maxima, path.name
+        assert as_decimals(rows, ["C19", SUBTOTAL, TOTAL]) == [CAP, CAP, CAP], path.name
+    # openpyxl's data_only view of the same cached values (a second, independent reader)
+    for path in blank_run["sample"][:2]:
+        ws = openpyxl.load_workbook(path, data_only=True)[FORM]
+        assert [D(ws[f"G{r}"].value) for r in ITEM_ROWS] == maxima
+        assert D(ws[SUBTOTAL].value) == D(ws[TOTAL].value) == CAP
+
+
+def test_blank_forms_after_libreoffice_recalculation(plan, blank_run):
+    maxima = [D(it.max) for it in plan.rubric.items]
+    for src in blank_run["sample"]:
+        out = blank_run["lo"][src.name]
+        rows = calamine_rows(out)
+        assert as_decimals(rows, [f"G{r}" for r in ITEM_ROWS]) == maxima, src.name
+        assert as_decimals(rows, [SUBTOTAL, TOTAL]) == [CAP, CAP], src.name
+        unit = src.name.removesuffix("-评分细则.xlsx")
+        assert cell(rows, "B2") == unit
+        # and the library reads LibreOffice's file as the same blank form: 98, only "date missing"
+        book = open_book(out.read_bytes(), ".xlsx", Limits())
+        form = read_form(book)
+        scored = score_form(form, plan, plan.unit(unit), out.name)
+        assert scored.score == CAP
+        assert [f.code for f in scored.findings] == ["date-missing"]
+
+
+def test_prefilled_cached_values_agree_with_libreoffice(plan, blank_run):
+    """build_form's cached values for a pre-filled form equal what LibreOffice computes."""
+    src, out, entries = blank_run["prefilled"]
+    deds = {seq: D(e.deduction) for seq, e in entries.items.items()}
+    items, subtotal, total = expected_scores(plan, deds)
+    refs = [f"G{r}" for r in ITEM_ROWS] + [SUBTOTAL, TOTAL]
+    want = items + [subtotal, total]
+    assert as_decimals(calamine_rows(src), refs) == want  # as written
+    assert as_decimals(calamine_rows(out), refs) == want  # recalculated by LibreOffice
+    # a text deduction: the spreadsheet cannot subtract it, in both; the 扣分 cell stays text
+    src_t, out_t = blank_run["prefilled_text"]
+    for path in (src_t, out_t):
+        rows = calamine_rows(path)
+        assert cell(rows, "F5") == "2分"
+        assert num(cell(rows, "G5")) is None and num(cell(rows, SUBTOTAL)) is None and num(cell(rows, TOTAL)) is None
+        assert num(cell(rows, "G4")) == D(plan.rubric.items[0].max)
+
+
+# --------------------------------------------------------------------------- what LibreOffice keeps
+
+def _check_kept(plan, unit, path: Path, original: bytes) -> None:
+    before = openpyxl.load_workbook(io.BytesIO(original))
+    after = openpyxl.load_workbook(path)
+    assert after.sheetnames[:3] == [FORM, "填表说明", IDENT]
+    ws, ws0 = after[FORM], before[FORM]
+
+    def dvs(sheet):
+        out = {}
+        for dv in sheet.data_validations.dataValidation:
+            for rng in str(dv.sqref).split():
+                out[rng] = dv
+        return out
+
+    got, want = dvs(ws), dvs(ws0)
+    wanted_cells = ["F2"] + [f"F{r}" for r in ITEM_ROWS]
+    assert set(want) == set(wanted_cells)
+    assert set(got) == set(wanted_cells), sorted(got)
+    for ref in wanted_cells:
+        g, w = got[ref], want[ref]
+        assert g.type == w.type, ref
+        assert (g.promptTitle, g.prompt, g.errorTitle, g.error) == (w.promptTitle, w.prompt, w.errorTitle, w.error), ref
+        assert g.showErrorMessage and g.showInputMessage, ref
+        assert re.search(r"[\u4e00-\u9fff]", g.prompt) and re.search(r"[\u4e00-\u9fff]", g.error), ref
+        assert g.formula1.replace(" ", "").upper() == w.formula1.replace(" ", "").upper(), ref
+    assert got["F2"].type == "date" and "核查时间" in got["F2"].promptTitle
+    assert got["F4"].type == "custom" and got["F4"].promptTitle.startswith("第1项扣分")
+
+    assert ws.protection.sheet, "评分细则 is no longer protected"
+    assert after["填表说明"].protection.sheet
+    for ref in ["F2"] + [f"{c}{r}" for r in ITEM_ROWS for c in "DEF"]:
+        assert ws[ref].protection.locked is False, f"{ref} became locked"
+    for ref in ["A1", "B2", "C4", "G4", "G18", SUBTOTAL, TOTAL, "B10"]:
+        assert ws[ref].protection.locked is not False, f"{ref} became unlocked"
+    assert {str(r) for r in ws.merged_cells.ranges} == {str(r) for r in ws0.merged_cells.ranges}
+
+    ident = after[IDENT]
+    assert ident.sheet_state == "hidden"
+    assert ident["A1"].value == L.IDENTITY_MARK
+    values = identity_values(plan, unit)
+    for i, (key, label) in enumerate(L.IDENTITY_KEYS, 2):
+        assert ident[f"A{i}"].value == label
+        assert str(ident[f"B{i}"].value) == values[key], key
+
+
+def test_validation_protection_identity_survive_xlsx_resave(plan, blank_run):
+    for src in blank_run["sample"][:3]:
+        unit = plan.unit(src.name.removesuffix("-评分细则.xlsx"))
+        _check_kept(plan, unit, blank_run["lo"][src.name], src.read_bytes())
+
+
+def test_validation_protection_identity_survive_uno_fill(plan, uno_run):
+    """The same after a person typed into the form in LibreOffice and saved it as .xlsx."""
+    for f in uno_run["fills"][:3]:
+        _check_kept(plan, f.unit, f.outputs["xlsx"], build_form(plan, f.unit))
+
+
+# --------------------------------------------------------------------------- filled in LibreOffice
+
+def test_typed_values_land_as_a_person_would_type_them(uno_run):
+    """"2" became a number, "2分" stayed text, the date is a date serial, texts are texts."""
+    for f, rep in zip(uno_run["fills"], uno_run["report"]):
+        cells = rep["cells"]
+        assert cells[f"{FORM}!F2"][0] == "VALUE"
+        assert (dt.date(1899, 12, 30) + dt.timedelta(days=cells[f"{FORM}!F2"][1])) == f.date
+        for seq, text in f.typed.items():
+            kind, value, shown = cells[f"{FORM}!F{3 + seq}"][:3]
+            if seq in f.text_items:
+                assert (kind, shown) == ("TEXT", text)
+            else:
+                assert kind == "VALUE" and D(value) == D(text), (seq, text, cells[f"{FORM}!F{3 + seq}"])
+        for seq, text in f.reasons.items():
+            assert cells[f"{FORM}!E{3 + seq}"][:3:2] == ["TEXT", text]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_recalculated_scores_read_back(plan, uno_run, fmt):
+    for f in uno_run["fills"]:
+        rows = calamine_rows(f.outputs[fmt])
+        items, subtotal, total = expected_scores(plan, f.deductions())
+        got = as_decimals(rows, [f"G{r}" for r in ITEM_ROWS])
+        for it, g, e in zip(plan.rubric.items, got, items):
+            if it.seq in f.text_items:
+                assert g is None, f"{f.unit.name} item {it.seq}: MAX(0,C-\"2分\") is an error in a spreadsheet"
+            else:
+                assert g == e, (fmt, f.unit.name, it.seq)
+        if f.text_items:
+            assert num(cell(rows, SUBTOTAL)) is None and num(cell(rows, TOTAL)) is None
+        else:
+            assert as_decimals(rows, [SUBTOTAL, TOTAL]) == [subtotal, total], (fmt, f.unit.name)
+        # the inputs as typed
+        for seq, text in f.typed.items():
+            v = cell(rows, f"F{3 + seq}")
+            assert (v == text) if seq in f.text_items else (num(v) == D(text)), (fmt, seq, v)
+        for seq, text in f.reasons.items():
+            assert cell(rows, f"E{3 + seq}") == text
+        for seq, text in f.highlights.items():
+            assert cell(rows, f"D{3 + seq}") == text
+        d = cell(rows, "F2")
+        assert (d.date() if isinstance(d, dt.datetime) else d) == f.date, (fmt, d)
+        assert cell(rows, "B2") == f.unit.name
+        # the hidden identity sheet came through every format
+        wb = CalamineWorkbook.from_path(str(f.outputs[fmt]))
+        meta = {m.name: str(m.visible) for m in wb.sheets_metadata}
+        assert meta[IDENT].endswith("Hidden"), (fmt, meta)
+        ident = {r[0]: r[1] for r in wb.get_sheet_by_name(IDENT).to_python()[1:]}
+        assert ident["被核查单位"] == f.unit.name and ident["汇总单位"] == f.unit.summary
+
+
+def test_merge_libreoffice_returns(plan, uno_run, tmp_path):
+    """Renamed LibreOffice-saved returns (.xlsx/.xls/.ods mixed) merge to the independently computed scores."""
+    collected = tmp_path / "收回"
+    fills = uno_run["fills"]
+    names = {}
+    for i, f in enumerate(fills):
+        fmt = ("xlsx", "xls", "ods")[i % 3]
+        # names people give: none of them is the generated file name, some do not even name the unit
+        name = [f"{f.unit.name}评分表(1).{fmt}", f"回复：评分细则({i}).{fmt}", f"新建文件夹/扫描件{i}.{fmt}"][i % 3]
+        dest = collected / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f.outputs[fmt], dest)
+        names[f.unit.name] = name
+    assert not any(form_filename(f.unit) in n for n, f in zip(names.values(), fills))
+
+    result = merge(plan, collected, today=dt.date(2017, 11, 1), workers=1)
+
+    by_name = {r.name: r for r in result.files}
+    assert set(by_name) == set(names.values())
+    for f in fills:
+        rec = by_name[names[f.unit.name]]
+        assert rec.status == COUNTED, (rec.name, rec.status, rec.reason)
+        assert (rec.unit, rec.summary) == (f.unit.name, f.unit.summary)
+        codes = [x.code for x in rec.findings]
+        assert not [c for c in codes if c.startswith("identity-")], codes
+        if f.text_items:
+            # "2分" is read as 2 (a note), and the sheet's own 得分 could not be computed (#VALUE!)
+            assert "deduction-text-number" in codes
+            assert {c for c in codes} <= {"deduction-text-number", "cached-mismatch"}, codes
+        else:
+            # LibreOffice's recalculated values agree with the reader's recomputation: nothing to report
+            assert codes == [], (rec.name, [x.message for x in rec.findings])
+
+    assert not [x for x in result.findings if x.code == "identity-missing"]
+    assert result.count("错误") == 0, [x.message for x in result.findings if x.severity == "错误"]
+
+    expected = {f.unit.name: expected_scores(plan, f.deductions())[2] for f in fills}
+    assert {r.unit.name: r.scored.score for r in result.ranking} == expected
+    all_ranks = competition_ranks(expected)
+    assert {r.unit.name: r.rank_all for r in result.ranking} == all_ranks
+    for s in result.summaries:
+        mine = {f.unit.name: expected[f.unit.name] for f in fills if f.unit.summary == s.summary.name}
+        assert {r.unit.name: r.scored.score for r in s.rows} == mine
+        assert {r.unit.name: r.rank for r in s.rows} == competition_ranks(mine)
+        assert {r.unit.name: r.file for r in s.rows} == {u: names[u] for u in mine}
+    # the twins share a rank; the untouched form has full marks
+    s1 = result.summaries[0]
+    ranks = {r.unit.name: r.rank for r in s1.rows}
+    assert ranks[fills[1].unit.name] == ranks[fills[2].unit.name]
+    assert expected[fills[0].unit.name] == CAP and ranks[fills[0].unit.name] == 1
+
+
+# --------------------------------------------------------------------------- printing
+
+def test_pdf_export_a4_landscape_with_unit_and_headers(plan, blank_run):
+    pdftotext, pdfinfo = shutil.which("pdftotext"), shutil.which("pdfinfo")
+    if not (pdftotext and pdfinfo):
+        pytest.fail("pdftotext/pdfinfo not found: `apt-get install poppler-utils` (or run `bash .ci/run`)",
+                    pytrace=False)
+    src = max(blank_run["sample"], key=lambda p: len(p.name))  # the longest unit name
+    unit = src.name.removesuffix("-评分细则.xlsx")
+    pdf, = lo.convert([src], "pdf", blank_run["base"] / "pdf")
+    info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, timeout=60).stdout
+    m = re.search(r"Page size:\s*([\d.]+) x ([\d.]+) pts", info)
+    assert m, info
+    w, h = float(m.group(1)), float(m.group(2))
+    assert (round(w), round(h)) == (842, 595), f"not A4 landscape: {w} x {h} pt"
+    text = subprocess.run([pdftotext, "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
+                          timeout=60).stdout
+    flat = re.sub(r"\s+", "", text)
+    assert unit in flat, flat[:300]
+    for h in HEADERS:
+        assert h in flat, (h, flat[:400])
+    assert "评分细则" in flat and "核定得分" in re.sub(r"\s+", "", subprocess.run(
+        [pdftotext, str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout)
