@@ -78,15 +78,15 @@ def connect(pipe: str, proc: subprocess.Popen, deadline: float):
 
 
 def stop_office(proc: subprocess.Popen, desktop) -> None:
-    if desktop is not None:
+    if desktop is not None:  # a clean shutdown first
         try:
             desktop.terminate()
         except Exception:  # noqa: BLE001 — the bridge dies with the office; that is the point
             pass
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        pass
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            pass
     # oosplash forks soffice.bin: make sure the whole group is gone
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:

@@ -36,7 +36,7 @@ __all__ = [
     "FormEntries", "ItemEntry", "build_form", "entries", "write_form", "write_blank", "cell", "DATE_CELL",
     "UNIT_CELL", "subtotal_cell", "total_cell", "fill_with_openpyxl", "retype_form", "rename_sheet",
     "overwrite_formula", "set_max", "set_item_text", "insert_row_above_items", "delete_item_row",
-    "set_identity", "set_cached_value", "set_mtime", "make_xlsm", "full_marks", "score_of",
+    "set_identity", "set_cached_value", "set_mtime", "make_xlsm", "full_marks", "score_of", "write_explorer_zip",
 ]
 
 DATE_CELL = L.a1(*L.DATE_CELL)  # "F2"
@@ -144,6 +144,7 @@ def fill_with_openpyxl(path: Path, values: dict[str, object], sheet: str = L.FOR
 
     A date/datetime is stored as Excel does (a serial number with a date format) unless
     `iso_dates`, which writes an ISO date cell (t="d", as some other programs do).
+    A text starting with "=" is typed as text (as a value pasted into a text cell), not as a formula.
     Cached formula values are lost, as with any openpyxl save.
     """
     wb = _load(path)
@@ -152,6 +153,8 @@ def fill_with_openpyxl(path: Path, values: dict[str, object], sheet: str = L.FOR
     for ref, value in values.items():
         c = ws[ref]
         c.value = value
+        if isinstance(value, str) and value.startswith("="):
+            c.data_type = "s"
         if isinstance(value, (dt.date, dt.datetime)):
             c.number_format = "yyyy-mm-dd"
     target = Path(out or path)
@@ -296,3 +299,23 @@ def make_xlsm(data: bytes) -> bytes:
 
 def column_letter(col0: int) -> str:
     return get_column_letter(col0 + 1)
+
+
+class _GbkNameOnly(zipfile.ZipInfo):
+    """A member name in GBK without the UTF-8 flag or a Unicode Path field: Windows Explorer's 'send to zip'."""
+
+    def _encodeFilenameFlags(self):  # noqa: N802 — zipfile's hook
+        return self.filename.encode("gbk"), self.flag_bits & ~0x800
+
+
+def write_explorer_zip(path: Path, members: list[tuple[str, bytes]], date_time=(2017, 10, 30, 17, 5, 0)) -> Path:
+    """A zip as made by Explorer on Chinese Windows: GBK names only (no 0x7075 extra field)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            info = _GbkNameOnly(name, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            zf.writestr(info, data)
+    Path(path).write_bytes(buf.getvalue())
+    return Path(path)

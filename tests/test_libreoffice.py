@@ -247,6 +247,36 @@ def uno_run(plan, tmp_path_factory):
 
 # --------------------------------------------------------------------------- blank forms
 
+def _processes_mentioning(text: str) -> list[str]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmd:
+                out.append(f"{d.name}: {cmd[:200]}")
+    return out
+
+
+def test_harness_reports_failures_and_cleans_up(tmp_path):
+    """soffice exits 0 when a file cannot be loaded: the harness must notice; a failed UNO session must
+    not leave soffice running."""
+    good = tmp_path / "good.xlsx"
+    wb = xlsxwriter.Workbook(str(good))
+    wb.add_worksheet("S").write_number(0, 0, 1)
+    wb.close()
+    with pytest.raises(lo.LibreOfficeError, match="missing outputs.*gone"):
+        lo.convert([good, tmp_path / "gone.xlsx"], "xlsx", tmp_path / "out")
+    work = tmp_path / "uno-fail"
+    with pytest.raises(lo.LibreOfficeError, match="UNO fill failed"):
+        lo.fill_with_uno([{"input": tmp_path / "gone.xlsx", "output": tmp_path / "o.xlsx", "format": "xlsx",
+                           "cells": []}], workdir=work)
+    assert _processes_mentioning(str(work)) == []
+
+
+
 def test_harness_forces_recalculation(blank_run):
     """The control's stored 0 became 42: LibreOffice recalculated on load, so the checks below mean something."""
     rows = calamine_rows(blank_run["control"], "S")

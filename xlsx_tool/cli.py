@@ -145,22 +145,40 @@ def plan_show(plan_file):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="blank_forms", show_default=True,
               help="输出文件夹。")
 @click.option("--no-zip", is_flag=True, help="不生成每个汇总单位的 .zip 压缩包。")
-def generate(plan_file, out_dir, no_zip):
+@click.option("--previous", "previous_file", type=click.Path(dir_okay=False),
+              help="上季度的 评分汇总表.xlsx（merge 生成的）：把各单位上季度的扣分列为整改核查清单。")
+def generate(plan_file, out_dir, no_zip, previous_file):
     """为每个被核查单位生成评分细则表（.xlsx），每个汇总单位一个文件夹和一个 .zip。
 
     生成的表格带公式、下拉校验和填表说明，可直接用邮件发给各核查组。
     一次运行要么生成全部文件，要么（出错时）什么也不留下。
+
+    用 --previous 给出上季度的评分汇总表时，每个单位表中会列出上季度被扣分的问题，
+    由核查人员逐条选择“已整改/未整改”，整改项的扣分按未整改的条数自动计算。
     """
     from .generate import generate as run
 
     p = _plan(plan_file)
+    problems = None
+    if previous_file:
+        from .previous import PreviousError, read_previous
+
+        try:
+            prev = read_previous(previous_file, p)
+        except PreviousError as e:
+            raise UserError(str(e)) from None
+        problems = prev.problems
+        click.echo(f"上季度汇总表：{previous_file}，{len(problems)} 个单位有上季度问题，"
+                   f"共 {sum(len(v) for v in problems.values())} 条。")
+        if prev.unknown:
+            click.echo(f"  以下单位不在本期方案中，其上季度问题未列入：{'、'.join(prev.unknown)}")
     out = Path(out_dir)
     bar, tick = _progress(len(p.units), "正在生成")
     result = None
 
     def work():
         nonlocal result
-        result = run(p, out, progress=tick, make_zips=not no_zip)
+        result = run(p, out, progress=tick, make_zips=not no_zip, problems=problems)
 
     try:
         _write_guard(out, work)

@@ -25,6 +25,8 @@ from .summary_writer import SUMMARY_FILE, write_summary
 
 REASONS = ["7月未召开支委会", "台账资料不全", "未见会议记录", "活动无图片资料", "学习笔记不全", "未按时整改",
            "测试1人不及格", "未开展社区服务活动", "党费收缴台账不规范", "廉政教育无记录"]
+SURNAMES = "王李张刘陈杨黄赵吴周彭向田龙石"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛"]
 HIGHLIGHTS = ["“主题党日+”形式新颖", "党建阵地建设规范", "学习台账详实", "结对帮扶成效明显", "红星云使用率高"]
 
 
@@ -52,6 +54,9 @@ def simulated_entries(plan: Plan, rng: random.Random, harsh: float = 0.25) -> di
             if rng.random() < 0.12:
                 ie.highlight = rng.choice(HIGHLIGHTS)
             e.items[item.seq] = ie
+        if plan.rules.test_item:
+            e.test = [(f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}", rng.choice(range(50, 101, 5)))
+                      for _ in range(plan.rules.test_people)]
         out[unit.name] = e
     return out
 
@@ -86,6 +91,7 @@ def run_demo(plan: Plan, directory: Path, seed: int = 2017) -> MergeResult:
         for item in plan.rubric.items:
             entries[unit.name].items[item.seq] = ItemEntry()
         entries[unit.name].items[3] = ItemEntry(deduction=1, reason="1项问题未整改")
+        entries[unit.name].test = [(name, max(60, score)) for name, score in entries[unit.name].test]
 
     missing = {units[10].name, units[40].name, units[77].name}
     silent_summary = plan.summary_units[-1].name  # no return at all from this committee

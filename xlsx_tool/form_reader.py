@@ -40,6 +40,19 @@ class RawItem:
 
 
 @dataclass
+class RawTestRow:
+    name: Cell
+    score: Cell
+
+
+@dataclass
+class RawProblem:
+    text: str
+    status: Cell
+    note: Cell
+
+
+@dataclass
 class RawForm:
     sheet: str
     formulas_known: bool
@@ -52,6 +65,10 @@ class RawForm:
     items: dict[int, RawItem] = field(default_factory=dict)
     subtotal: Cell | None = None
     total: Cell | None = None
+    subtotal_deduction: Cell | None = None
+    test: list[RawTestRow] | None = None  # None: the form has no knowledge-test table
+    test_deduction: Cell | None = None
+    problems: list[RawProblem] | None = None  # None: no checklist of last quarter's problems
 
 
 def _text(v) -> str:
@@ -161,9 +178,11 @@ def read_form(book: Book) -> RawForm:
         label = norm_text(_text(sheet.get(r, 0)))
         if label.startswith(L.SUBTOTAL_LABEL):
             form.subtotal = _cell(sheet, r, c_score)
+            form.subtotal_deduction = _cell(sheet, r, c_ded)
             continue
         if label.startswith("核定得分"):
             form.total = _cell(sheet, r, c_score)
+            _read_blocks(sheet, r + 1, form, c_ded)
             break
         m = _ITEM_NO.match(text)
         if not m:
@@ -183,3 +202,34 @@ def read_form(book: Book) -> RawForm:
             score=_cell(sheet, r, c_score),
         )
     return form
+
+
+BLOCK_SEARCH_ROWS = 200
+
+
+def _read_blocks(sheet: Sheet, start: int, form: RawForm, c_ded: int) -> None:
+    """The knowledge-test table and the checklist of last quarter's problems, below the totals."""
+    test_label = norm_text(L.TEST_DEDUCTION_LABEL.split("（")[0])
+    r, end = start, start + BLOCK_SEARCH_ROWS
+    while r < end:
+        title = norm_text(_text(sheet.get(r, 0)))
+        if title.startswith(L.TEST_TITLE):
+            form.test = []
+            r += 2  # title, headers
+            while r < end:
+                label = norm_text(_text(sheet.get(r, 0)))
+                if label.startswith(test_label):
+                    form.test_deduction = _cell(sheet, r, c_ded)
+                    break
+                if not label and not _text(sheet.get(r, 1)).strip():
+                    break
+                form.test.append(RawTestRow(_cell(sheet, r, L.COL_TEXT), _cell(sheet, r, L.COL_MAX)))
+                r += 1
+        elif title.startswith(L.RECTIFY_TITLE):
+            form.problems = []
+            r += 2
+            while r < end and _text(sheet.get(r, L.COL_TEXT)).strip():
+                form.problems.append(RawProblem(_text(sheet.get(r, L.COL_TEXT)).strip(),
+                                                _cell(sheet, r, L.COL_HIGHLIGHT), _cell(sheet, r, L.COL_REASON)))
+                r += 1
+        r += 1

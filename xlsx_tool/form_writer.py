@@ -36,6 +36,8 @@ class ItemEntry:
 class FormEntries:
     date: object = None  # dt.date, or whatever text was typed
     items: dict[int, ItemEntry] = field(default_factory=dict)  # by item seq
+    test: list[tuple[str, object]] = field(default_factory=list)  # knowledge test: (name, score as typed)
+    rectified: list[tuple[object, str]] = field(default_factory=list)  # per previous problem: (status, note)
 
 
 def _num(v: Decimal):
@@ -43,16 +45,25 @@ def _num(v: Decimal):
     return int(v) if v == v.to_integral_value() else float(v)
 
 
-def _cached_item_score(item: Item, raw) -> object:
-    """What Excel shows for =MAX(0,C-F): the cached value to store with the formula."""
+def _excel_number(raw) -> Decimal | None:
+    """How Excel's arithmetic reads a cell: blank is 0, "2" is 2, "2分" is #VALUE! (None)."""
     if raw is None or raw == "":
-        return _num(item.max)
+        return Decimal(0)
     if isinstance(raw, bool):
-        raw = int(raw)
+        return Decimal(int(raw))
     try:
-        d = Decimal(str(raw).strip()) if isinstance(raw, str) else Decimal(str(raw))
+        return Decimal(str(raw).strip())
     except Exception:
+        return None
+
+
+def _cached_item_score(item: Item, raw, extra: Decimal | None = None) -> object:
+    """What Excel shows for =MAX(0,C-F), or =MAX(0,C-MIN(limit,F+extra)) when `extra` is given."""
+    d = _excel_number(raw)
+    if d is None:
         return "#VALUE!"
+    if extra is not None:
+        d = min(item.limit, d + extra)
     return _num(max(Decimal(0), item.max - d))
 
 
@@ -70,7 +81,8 @@ def valid_deduction_formula(item: Item, cell: str) -> str:
     )
 
 
-def build_form(plan: Plan, unit: Unit, entries: FormEntries | None = None) -> bytes:
+def build_form(plan: Plan, unit: Unit, entries: FormEntries | None = None, problems: list[str] | None = None) -> bytes:
+    """The workbook for one unit.  `problems`: last quarter's problems, checked off under the rectification item."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(
         buf,
@@ -97,8 +109,8 @@ def build_form(plan: Plan, unit: Unit, entries: FormEntries | None = None) -> by
     summary = plan.summary(unit.summary)
     F = _Formats(wb)
     ws = wb.add_worksheet(L.FORM_SHEET)
-    _write_form_sheet(ws, F, plan, unit, summary, entries or FormEntries())
-    _write_guide_sheet(wb.add_worksheet(L.GUIDE_SHEET), F, plan, unit, summary)
+    _write_form_sheet(ws, F, plan, unit, summary, entries or FormEntries(), problems or [])
+    _write_guide_sheet(wb.add_worksheet(L.GUIDE_SHEET), F, plan, unit, summary, bool(problems))
     _write_identity_sheet(wb.add_worksheet(L.IDENTITY_SHEET), F, plan, unit)
     ws.activate()
     wb.close()
@@ -126,13 +138,23 @@ class _Formats:
         self.blank = wb.add_format({**FONT_PROPS, **border})
         self.bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.warn = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+        self.center = wb.add_format({**FONT_PROPS, **border, "align": "center"})
+        self.input_center = wb.add_format({**FONT_PROPS, **border, "locked": False, "bg_color": "#FFF9E5", "align": "center"})
+        self.block_title = wb.add_format({**FONT_PROPS, "bold": True, "valign": "vcenter"})
         self.guide = wb.add_format({**FONT_PROPS, "text_wrap": True, "valign": "top", "font_size": 11})
         self.guide_head = wb.add_format({**FONT_PROPS, "bold": True, "font_size": 14})
 
 
-def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries: FormEntries) -> None:
+def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries: FormEntries,
+                      problems: list[str]) -> None:
     items = plan.rubric.items
     n = len(items)
+    rules = plan.rules
+    test_item = plan.item(rules.test_item)
+    rect_item = plan.item(rules.rectification_item) if problems else None
+    test_cell, test_ded = (_write_test_block(ws, F, plan, entries) if test_item else (None, None))
+    rect_formula, rect_ded = (_write_rectify_block(ws, F, plan, rect_item, problems, entries) if rect_item
+                              else (None, None))
     for col, w in enumerate(L.WIDTHS):
         ws.set_column(col, col, w)
 
@@ -173,6 +195,8 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
         ws.write_string(L.ROW_HEADER, col, h, F.header)
 
     first = L.item_row(0)
+    scores: list = []
+    deds: list = []
     for i, item in enumerate(items):
         row = L.item_row(i)
         entry = entries.items.get(item.seq, ItemEntry())
@@ -190,6 +214,15 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
             else:
                 ws.write_blank(row, col, None, F.input_text)
         d = entry.deduction
+        c_max, c_ded = L.a1(row, L.COL_MAX), L.a1(row, L.COL_DEDUCTION)
+        if item is rect_item:
+            # follows from the checklist below: one step per problem not marked 已整改
+            ws.write_formula(row, L.COL_DEDUCTION, rect_formula, F.number, _num(rect_ded))
+            ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-{c_ded})", F.number,
+                             _cached_item_score(item, rect_ded))
+            deds.append(rect_ded)
+            scores.append(_cached_item_score(item, rect_ded))
+            continue
         if d is None or d == "":
             ws.write_blank(row, L.COL_DEDUCTION, None, F.input_number)
         elif isinstance(d, str):
@@ -198,8 +231,16 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
             ws.write_boolean(row, L.COL_DEDUCTION, d, F.input_number)
         else:
             ws.write_number(row, L.COL_DEDUCTION, d, F.input_number)
-        c_max, c_ded = L.a1(row, L.COL_MAX), L.a1(row, L.COL_DEDUCTION)
-        ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-{c_ded})", F.number, _cached_item_score(item, d))
+        if item is test_item:
+            # the inspector's deduction for study sessions plus the test's, capped at the item's limit
+            cached = _cached_item_score(item, d, test_ded)
+            ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-MIN({_num(item.limit)},{c_ded}+{test_cell}))",
+                             F.number, cached)
+        else:
+            cached = _cached_item_score(item, d)
+            ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-{c_ded})", F.number, cached)
+        scores.append(cached)
+        deds.append(d)
 
         lim, step = _num(item.limit), _num(item.step)
         rule = f"0～{lim}分" + ("" if item.limit == item.step else f"，每档{step}分")
@@ -207,7 +248,8 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
             "validate": "custom",
             "value": "=" + valid_deduction_formula(item, c_ded),
             "input_title": f"第{item.seq}项扣分（{rule}）",
-            "input_message": f"不扣分请留空或填0。扣分时只填数字（如 {step}），并在左边“扣分情况”写明原因。{item.basis}",
+            "input_message": (f"只填学习方面的扣分（如 {step}），测试扣分由下方测试表自动计算。" if item is test_item else
+                              f"不扣分请留空或填0。扣分时只填数字（如 {step}），并在左边“扣分情况”写明原因。") + item.basis,
             "error_title": "扣分不符合评分标准",
             "error_message": f"第{item.seq}项本项分值{_num(item.max)}分，扣分只能是 0 到 {lim} 之间、"
                              f"按每档 {step} 分计的数字" + (f"（最多扣 {lim} 分）" if item.limit % item.step else "") + "。",
@@ -237,11 +279,11 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
             ws.write_string(r0, L.COL_CATEGORY, cat, F.category)
 
     # 小计 and 核定得分, with their cached values
-    scores = [_cached_item_score(it, entries.items.get(it.seq, ItemEntry()).deduction) for it in items]
-    deds = [entries.items.get(it.seq, ItemEntry()).deduction for it in items]
     ok = all(isinstance(s, (int, float)) for s in scores)
     raw_total = sum(Decimal(str(s)) for s in scores) if ok else None
-    ded_sum = sum((Decimal(str(d)) for d in deds if isinstance(d, (int, float)) and not isinstance(d, bool)), Decimal(0))
+    # SUM skips texts and booleans in a range (only the item formulas turn text into #VALUE!)
+    ded_sum = sum((Decimal(str(d)) for d in deds if isinstance(d, (int, float, Decimal)) and not isinstance(d, bool)),
+                  test_ded or Decimal(0))
     sr, tr = L.subtotal_row(n), L.total_row(n)
     rng = lambda col: f"{L.a1(first, col)}:{L.a1(last, col)}"  # noqa: E731
     ws.set_row(sr, 22)
@@ -250,7 +292,8 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
     ws.write_formula(sr, L.COL_MAX, f"=SUM({rng(L.COL_MAX)})", F.total, _num(plan.rubric.total))
     ws.write_blank(sr, L.COL_HIGHLIGHT, None, F.blank)
     ws.write_blank(sr, L.COL_REASON, None, F.blank)
-    ws.write_formula(sr, L.COL_DEDUCTION, f"=SUM({rng(L.COL_DEDUCTION)})", F.total, _num(ded_sum))
+    ws.write_formula(sr, L.COL_DEDUCTION, f"=SUM({rng(L.COL_DEDUCTION)})" + (f"+{test_cell}" if test_cell else ""),
+                     F.total, _num(ded_sum))
     ws.write_formula(sr, L.COL_SCORE, f"=SUM({rng(L.COL_SCORE)})", F.total,
                      _num(raw_total) if ok else "#VALUE!")
     cap = _num(plan.rules.max_score)
@@ -263,7 +306,12 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(L.ROW_INFO, L.ROW_HEADER)
-    ws.print_area(0, 0, tr, L.LAST_COL)
+    last_row = tr
+    if test_cell:
+        last_row = L.test_rows(n, rules.test_people)[3]
+    if rect_item:
+        last_row = L.rectify_rows(n, rules.test_people if test_item else None)[2] + len(problems) - 1
+    ws.print_area(0, 0, last_row, L.LAST_COL)
     ws.center_horizontally()
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.set_footer("&C第 &P 页，共 &N 页")
@@ -273,7 +321,99 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
     ws.set_selection(dr, dc, dr, dc)
 
 
-def _write_guide_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary) -> None:
+def _write_test_block(ws, F: _Formats, plan: Plan, entries: FormEntries) -> tuple[str, Decimal]:
+    """The knowledge-test table; returns the cell of its deduction and that deduction's cached value."""
+    rules, n = plan.rules, len(plan.rubric.items)
+    item = plan.item(rules.test_item)
+    title, head, first, ded_row = L.test_rows(n, rules.test_people)
+    pass_mark, step = _num(rules.test_pass_mark), _num(rules.test_step)
+    ws.merge_range(title, 0, title, L.LAST_COL,
+                   f"{L.TEST_TITLE}（第{item.seq}项：随机抽选{rules.test_people}名党员，{pass_mark}分及格，"
+                   f"每不及格1人扣{step}分）", F.block_title)
+    for col, h in enumerate(L.TEST_HEADERS):
+        ws.write_string(head, col, h, F.header)
+    last = first + rules.test_people - 1
+    failures = 0
+    for i in range(rules.test_people):
+        r = first + i
+        name, score = entries.test[i] if i < len(entries.test) else ("", None)
+        ws.write_number(r, L.COL_CATEGORY, i + 1, F.number)
+        if name:
+            ws.write_string(r, L.COL_TEXT, name, F.input_text)
+        else:
+            ws.write_blank(r, L.COL_TEXT, None, F.input_text)
+        if isinstance(score, (int, float)) and not isinstance(score, bool):
+            ws.write_number(r, L.COL_MAX, score, F.input_number)
+            failures += score < rules.test_pass_mark
+        elif score not in (None, ""):
+            ws.write_string(r, L.COL_MAX, str(score), F.input_number)
+        else:
+            ws.write_blank(r, L.COL_MAX, None, F.input_number)
+        c = L.a1(r, L.COL_MAX)
+        result = "" if not isinstance(score, (int, float)) or isinstance(score, bool) else (
+            "及格" if score >= rules.test_pass_mark else "不及格")
+        ws.write_formula(r, L.COL_HIGHLIGHT, f'=IF({c}="","",IF({c}>={pass_mark},"及格","不及格"))', F.center, result)
+    rng = f"{L.a1(first, L.COL_MAX)}:{L.a1(last, L.COL_MAX)}"
+    ws.data_validation(first, L.COL_MAX, last, L.COL_MAX, {
+        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
+        "input_title": "测试成绩", "input_message": f"填 0～100 的分数；低于 {pass_mark} 分为不及格。",
+        "error_title": "成绩应为 0～100 的数字", "error_message": "请填写 0 到 100 之间的分数（只填数字）。",
+    })
+    ws.conditional_format(first, L.COL_MAX, last, L.COL_MAX, {
+        "type": "formula", "format": F.bad,
+        "criteria": f'=AND({L.a1(first, L.COL_MAX)}<>"",OR(NOT(ISNUMBER({L.a1(first, L.COL_MAX)})),'
+                    f"{L.a1(first, L.COL_MAX)}<0,{L.a1(first, L.COL_MAX)}>100))",
+    })
+    ws.merge_range(ded_row, 0, ded_row, L.COL_REASON, L.TEST_DEDUCTION_LABEL.format(seq=item.seq), F.total_label)
+    ded = Decimal(failures) * rules.test_step
+    ws.write_formula(ded_row, L.COL_DEDUCTION, f'=COUNTIF({rng},"<{pass_mark}")*{step}', F.total, _num(ded))
+    return L.a1(ded_row, L.COL_DEDUCTION), ded
+
+
+def _write_rectify_block(ws, F: _Formats, plan: Plan, item: Item, problems: list[str],
+                         entries: FormEntries) -> tuple[str, Decimal]:
+    """Last quarter's problems, each to be marked 已整改 / 未整改; returns the item's deduction formula and value."""
+    rules, n = plan.rules, len(plan.rubric.items)
+    title, head, first = L.rectify_rows(n, rules.test_people if rules.test_item else None)
+    step, lim = _num(item.step), _num(item.limit)
+    ws.merge_range(title, 0, title, L.LAST_COL,
+                   f"{L.RECTIFY_TITLE}（第{item.seq}项：每个未整改的问题扣{step}分，最多扣{lim}分；"
+                   f"请逐条选择“{L.RECTIFIED}”或“{L.NOT_RECTIFIED}”）", F.block_title)
+    for col, h in L.RECTIFY_HEADERS.items():
+        ws.write_string(head, col, h, F.header)
+    ws.write_blank(head, L.COL_MAX, None, F.header)
+    done = 0
+    for i, problem in enumerate(problems):
+        r = first + i
+        status, note = entries.rectified[i] if i < len(entries.rectified) else (None, "")
+        ws.set_row(r, 14.5 * _rows_needed(problem, L.WIDTHS[L.COL_TEXT] + L.WIDTHS[L.COL_MAX]) + 6)
+        ws.write_number(r, L.COL_CATEGORY, i + 1, F.number)
+        ws.merge_range(r, L.COL_TEXT, r, L.COL_MAX, problem, F.text)
+        if status:
+            ws.write_string(r, L.COL_HIGHLIGHT, str(status), F.input_center)
+        else:
+            ws.write_blank(r, L.COL_HIGHLIGHT, None, F.input_center)
+        done += str(status).strip() == L.RECTIFIED
+        if note:
+            ws.write_string(r, L.COL_REASON, note, F.input_text)
+        else:
+            ws.write_blank(r, L.COL_REASON, None, F.input_text)
+    last = first + len(problems) - 1
+    ws.data_validation(first, L.COL_HIGHLIGHT, last, L.COL_HIGHLIGHT, {
+        "validate": "list", "source": [L.RECTIFIED, L.NOT_RECTIFIED],
+        "input_title": "整改情况", "input_message": f"选择“{L.RECTIFIED}”或“{L.NOT_RECTIFIED}”；未选择的按未整改计。",
+        "error_title": "请从下拉列表中选择", "error_message": f"只能填“{L.RECTIFIED}”或“{L.NOT_RECTIFIED}”。",
+    })
+    ws.conditional_format(first, L.COL_HIGHLIGHT, last, L.COL_HIGHLIGHT, {
+        "type": "formula", "format": F.warn,
+        "criteria": f'=AND({L.a1(first, L.COL_HIGHLIGHT)}<>"{L.RECTIFIED}",{L.a1(first, L.COL_HIGHLIGHT)}<>"{L.NOT_RECTIFIED}")',
+    })
+    rng = f"{L.a1(first, L.COL_HIGHLIGHT)}:{L.a1(last, L.COL_HIGHLIGHT)}"
+    formula = f'=MIN({lim},({len(problems)}-COUNTIF({rng},"{L.RECTIFIED}"))*{step})'
+    return formula, min(item.limit, (len(problems) - done) * item.step)
+
+
+def _write_guide_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, has_problems: bool = False) -> None:
     start, end = summary.window
     lines = [
         f"被核查单位：{unit.display}",
@@ -287,6 +427,18 @@ def _write_guide_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary) -> None
         "3. 扣分情况：凡扣分必须写明原因（如“9月未召开支委会”），没写原因的格子会标成黄色。",
         "4. 特色亮点：写本项值得推广的做法，没有可不填。",
         "5. “得分”“小计”“核定得分”由公式自动计算，不要改动。",
+    ]
+    rules = plan.rules
+    test_item = plan.item(rules.test_item)
+    if test_item:
+        lines.append(f"6. 党的基本知识测试：在表格下方“{L.TEST_TITLE}”中填写抽测的 {rules.test_people} 名党员的姓名和成绩，"
+                     f"低于 {_num(rules.test_pass_mark)} 分的每人扣 {_num(rules.test_step)} 分，自动计入第{test_item.seq}项；"
+                     f"第{test_item.seq}项的“扣分”格只填学习方面的扣分。")
+    if has_problems:
+        rect = plan.item(rules.rectification_item)
+        lines.append(f"7. 上季度问题整改：在表格下方“{L.RECTIFY_TITLE}”中逐条选择“{L.RECTIFIED}”或“{L.NOT_RECTIFIED}”，"
+                     f"第{rect.seq}项的扣分按未整改的条数自动计算（未选择的按未整改计）。")
+    lines += [
         "",
         "二、评分规则（摘自核查方案）",
         f"1. 评分最高分为 {_num(plan.rules.max_score)} 分。",

@@ -44,22 +44,22 @@ def _init_worker(plan):
 
 
 def build_all(plan: Plan, entries: dict[str, FormEntries] | None = None, workers: int | None = None,
-              progress: Callable[[int], None] | None = None):
+              progress: Callable[[int], None] | None = None, problems: dict[str, list[str]] | None = None):
     """Yield (unit, bytes) in plan order.
 
     Blank forms are stamped from one template per summary unit (about 0.1 ms a form);
     pre-filled forms are built one by one, on all cores when there are many.
     """
-    entries = entries or {}
+    entries, problems = entries or {}, problems or {}
     units = plan.units
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(entries) >= PARALLEL_FROM:
+    if workers > 1 and len(entries) + len(problems) >= PARALLEL_FROM:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(plan,)) as pool:
-            jobs = [(i, entries.get(u.name)) for i, u in enumerate(units)]
+            jobs = [(i, entries.get(u.name), problems.get(u.name)) for i, u in enumerate(units)]
             for unit, data in zip(units, pool.map(_build_by_index, jobs, chunksize=32)):
                 if progress:
                     progress(1)
@@ -67,8 +67,8 @@ def build_all(plan: Plan, entries: dict[str, FormEntries] | None = None, workers
         return
     templates: dict[str, FormTemplate] = {}
     for unit in units:
-        if unit.name in entries:
-            data = build_form(plan, unit, entries[unit.name])
+        if unit.name in entries or unit.name in problems:
+            data = build_form(plan, unit, entries.get(unit.name), problems.get(unit.name))
         else:
             if unit.summary not in templates:
                 templates[unit.summary] = FormTemplate(plan, plan.summary(unit.summary))
@@ -79,25 +79,28 @@ def build_all(plan: Plan, entries: dict[str, FormEntries] | None = None, workers
 
 
 def _build_by_index(job) -> bytes:
-    index, entries = job
+    index, entries, problems = job
     unit = _PLAN.units[index]
-    if entries is None:
+    if entries is None and not problems:
         if unit.summary not in _TEMPLATES:
             _TEMPLATES[unit.summary] = FormTemplate(_PLAN, _PLAN.summary(unit.summary))
         return _TEMPLATES[unit.summary].render(unit)
-    return build_form(_PLAN, unit, entries)
+    return build_form(_PLAN, unit, entries, problems)
 
 
 def generate(plan: Plan, out_dir: Path, entries: dict[str, FormEntries] | None = None,
              workers: int | None = None, progress: Callable[[int], None] | None = None,
-             make_zips: bool = True) -> GenerateResult:
-    """Write every form; the complete set appears in out_dir, or nothing new does."""
+             make_zips: bool = True, problems: dict[str, list[str]] | None = None) -> GenerateResult:
+    """Write every form; the complete set appears in out_dir, or nothing new does.
+
+    `problems`: last quarter's problems by unit name, listed under the rectification item.
+    """
     out_dir = Path(out_dir)
     stamp = (plan.issued.year, plan.issued.month, plan.issued.day, 0, 0, 0)
     folders, zips = [], []
     with staged_dir(out_dir) as stage:
         by_summary: dict[str, list[tuple[str, bytes]]] = {}
-        for unit, data in build_all(plan, entries, workers, progress):
+        for unit, data in build_all(plan, entries, workers, progress, problems):
             folder = summary_folder(plan, unit.summary)
             (stage / folder).mkdir(exist_ok=True)
             name = form_filename(unit)

@@ -83,3 +83,33 @@ def subtotal_row(n_items: int) -> int:
 
 def total_row(n_items: int) -> int:
     return ROW_FIRST_ITEM + n_items + 1
+
+
+# ---- blocks below the table (rows counted from the 核定得分 row)
+#
+#   +2  TEST_TITLE                                   (merged A:G)
+#   +3  序号 | 姓名 | 成绩 | 结果
+#   +4… one row per tested member: name (B) and score (C) are inputs, 结果 (D) a formula
+#   next TEST_DEDUCTION_LABEL (A:E merged) | test deduction (F, formula)
+#   +2  RECTIFY_TITLE, only when last quarter's problems were given (--previous)
+#   +1  序号 | 上季度反馈的问题 | | 整改情况 | 说明
+#   +1… one row per problem: status (D, 已整改/未整改) and a note (E) are inputs
+
+TEST_TITLE = "党的基本知识测试"
+TEST_HEADERS = ("序号", "姓名", "成绩", "结果")
+TEST_DEDUCTION_LABEL = "测试扣分（自动计算，已计入第{seq}项得分）"
+RECTIFY_TITLE = "上季度问题整改情况"
+RECTIFY_HEADERS = {COL_CATEGORY: "序号", COL_TEXT: "上季度反馈的问题", COL_HIGHLIGHT: "整改情况", COL_REASON: "说明"}
+RECTIFIED, NOT_RECTIFIED = "已整改", "未整改"
+
+
+def test_rows(n_items: int, people: int) -> tuple[int, int, int, int]:
+    """(title row, header row, first person row, deduction row)."""
+    title = total_row(n_items) + 2
+    return title, title + 1, title + 2, title + 2 + people
+
+
+def rectify_rows(n_items: int, people: int | None) -> tuple[int, int, int]:
+    """(title row, header row, first problem row); after the test block when there is one."""
+    title = (test_rows(n_items, people)[3] if people else total_row(n_items)) + 2
+    return title, title + 1, title + 2

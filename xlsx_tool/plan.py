@@ -125,6 +125,9 @@ class Rules:
     high_share: Fraction = Fraction(1, 3)
     test_pass_mark: Decimal = Decimal(60)
     test_people: int = 5
+    test_item: int | None = None  # the item whose deduction includes the knowledge test
+    test_step: Decimal = Decimal("0.5")  # per member who fails
+    rectification_item: int | None = None  # the item scored on last quarter's problems
 
     def quota(self, inspected: int) -> int:
         """How many units at or above `high_score` a summary unit of `inspected` may have."""
@@ -148,6 +151,9 @@ class Plan:
     source: str = ""
     _exact: dict = field(default_factory=dict, compare=False, repr=False)
     _norm: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def item(self, seq: int | None) -> Item | None:
+        return next((it for it in self.rubric.items if it.seq == seq), None)
 
     @property
     def units(self) -> list[Unit]:
@@ -287,6 +293,9 @@ def _build(data, file: str) -> Plan:
         high_share=Fraction(share[0], share[1]),
         test_pass_mark=r.get("test_pass_mark", Decimal, False, Decimal(60)),
         test_people=r.get("test_people", int, False, 5),
+        test_item=r.get("test_item", int, False),
+        test_step=r.get("test_step", Decimal, False, Decimal("0.5")),
+        rectification_item=r.get("rectification_item", int, False),
     )
 
     summaries = []
@@ -367,6 +376,10 @@ def _build(data, file: str) -> Plan:
     seqs = [i.seq for i in items]
     if len(set(seqs)) != len(seqs):
         raise rb.err("categories", "评分项序号 seq 有重复")
+    for key in ("test_item", "rectification_item"):
+        seq = getattr(rules, key)
+        if seq is not None and seq not in seqs:
+            raise r.err(key, f"评分细则中没有第{seq}项")
     rubric = Rubric(tuple(items), rb.get("printed_total", Decimal, False))
 
     plan = Plan(

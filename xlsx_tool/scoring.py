@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from . import findings as FX
 from .book_reader import CellError
 from .form_reader import Cell, RawForm
+from .layout import NOT_RECTIFIED, RECTIFIED
 from .plan import Item, Plan, SummaryUnit, Unit
 from .textnorm import norm_text
 
@@ -36,6 +37,7 @@ class ItemResult:
     reason: str = ""
     highlight: str = ""
     cell: str = ""
+    note: str = ""  # what the tool adds: the test's failures, the problems not rectified
 
 
 @dataclass(slots=True)
@@ -128,16 +130,24 @@ def score_form(form: RawForm, plan: Plan, unit: Unit, file: str) -> Scored:
     def add(code, cell="", **kw):
         out.append(FX.make(code, file=file, sheet=sheet, cell=cell, unit=unit.name, summary=summary.name, **kw))
 
+    rules = plan.rules
     items: list[ItemResult] = []
     for item in plan.rubric.items:
         raw = form.items[item.seq]
-        items.append(_score_item(item, raw, add, form.formulas_known))
+        if item.seq == rules.rectification_item and form.problems:
+            items.append(_score_rectification(item, raw, form.problems, add, form.formulas_known))
+        elif item.seq == rules.test_item and form.test is not None:
+            extra, note = _score_test(plan, form, add)
+            items.append(_score_item(item, raw, add, form.formulas_known, extra, note))
+        else:
+            items.append(_score_item(item, raw, add, form.formulas_known))
 
     raw_total = sum((i.score for i in items), ZERO)
     score = min(raw_total, plan.rules.max_score)
     if raw_total > plan.rules.max_score:
         add("score-capped", raw=_fmt(raw_total), max_score=_fmt(plan.rules.max_score))
-    for cell, expected, what in ((form.subtotal, raw_total, "小计得分"), (form.total, score, "核定得分")):
+    for cell, expected, what in ((form.subtotal, raw_total, "小计得分"), (form.total, score, "核定得分"),
+                                 (form.subtotal_deduction, sum((i.deduction for i in items), ZERO), "小计扣分")):
         if cell is not None:
             _check_formula_cell(cell, expected, what, add, form.formulas_known)
 
@@ -156,7 +166,69 @@ def score_form(form: RawForm, plan: Plan, unit: Unit, file: str) -> Scored:
     return Scored(unit, items, raw_total, score, date, out)
 
 
-def _score_item(item: Item, raw, add, formulas_known: bool) -> ItemResult:
+def _score_test(plan: Plan, form: RawForm, add) -> tuple[Decimal, str]:
+    """The knowledge test's part of its item's deduction, recomputed from the names and scores."""
+    rules = plan.rules
+    tested = failed = 0
+    for n, row in enumerate(form.test, 1):
+        name = "" if row.name.value is None else str(row.name.value).strip()
+        value = row.score.value
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if name:
+                add("test-row-incomplete", row.score.ref, n=n, has="姓名", missing="成绩")
+            continue
+        if not name:
+            add("test-row-incomplete", row.name.ref, n=n, has="成绩", missing="姓名")
+        score, as_text = parse_deduction(value)
+        if score is None or not (ZERO <= score <= 100):
+            add("test-score-invalid", row.score.ref, n=n, raw=show(value))
+            continue
+        if as_text:
+            add("test-score-text", row.score.ref, n=n, raw=show(value), value=_fmt(score))
+        tested += 1
+        failed += score < rules.test_pass_mark
+    if tested != rules.test_people:
+        first = form.test[0].score.ref if form.test else ""
+        add("test-incomplete", first, count=tested, people=rules.test_people)
+    extra = failed * rules.test_step
+    if form.test_deduction is not None:
+        _check_formula_cell(form.test_deduction, extra, "测试扣分", add, form.formulas_known)
+    return extra, (f"测试不及格{failed}人（扣{_fmt(extra)}分）" if failed else "")
+
+
+def _score_rectification(item: Item, raw, problems, add, formulas_known: bool) -> ItemResult:
+    """The rectification item's deduction: one step per problem of last quarter not marked 已整改."""
+    open_ = []
+    for n, p in enumerate(problems, 1):
+        status = "" if p.status.value is None else norm_text(str(p.status.value))
+        if status == RECTIFIED:
+            continue
+        if not status:
+            add("rectify-unmarked", p.status.ref, n=n, text=p.text[:40])
+        elif status != NOT_RECTIFIED:
+            add("rectify-invalid", p.status.ref, n=n, raw=show(p.status.value))
+        open_.append(p.text)
+    used = min(item.limit, len(open_) * item.step)
+    _check_formula_cell(raw.deduction, used, f"第{item.seq}项扣分", add, formulas_known)
+    _check_rubric(item, raw, add)
+    score = max(ZERO, item.max - used)
+    _check_formula_cell(raw.score, score, f"第{item.seq}项得分", add, formulas_known)
+    reason = "" if raw.reason.value is None else str(raw.reason.value).strip()
+    highlight = "" if raw.highlight.value is None else str(raw.highlight.value).strip()
+    note = f"未整改{len(open_)}项：" + "；".join(open_) if open_ else ""
+    return ItemResult(item.seq, item.max, used, score, raw.deduction.value, reason, highlight, raw.deduction.ref, note)
+
+
+def _check_rubric(item: Item, raw, add) -> None:
+    printed = _num_or_none(raw.max.value)
+    if printed != item.max:
+        add("rubric-max-changed", raw.max.ref, seq=item.seq, found=show(raw.max.value, 20), expected=_fmt(item.max))
+    if norm_text(raw.text) != norm_text(item.text):
+        add("rubric-text-changed", raw.text_ref, seq=item.seq)
+
+
+def _score_item(item: Item, raw, add, formulas_known: bool, extra: Decimal | None = None, note: str = "") -> ItemResult:
+    """One item: the inspector's deduction, plus `extra` (the knowledge test's part) capped at the item's limit."""
     ded_cell: Cell = raw.deduction
     value, as_text = parse_deduction(ded_cell.value)
     used = ZERO
@@ -180,15 +252,12 @@ def _score_item(item: Item, raw, add, formulas_known: bool) -> ItemResult:
     if used > 0 and not reason:
         add("deduction-no-reason", raw.reason.ref, seq=item.seq, value=_fmt(used))
 
-    printed = _num_or_none(raw.max.value)
-    if printed != item.max:
-        add("rubric-max-changed", raw.max.ref, seq=item.seq, found=show(raw.max.value, 20), expected=_fmt(item.max))
-    if norm_text(raw.text) != norm_text(item.text):
-        add("rubric-text-changed", raw.text_ref, seq=item.seq)
-
+    _check_rubric(item, raw, add)
+    if extra is not None:
+        used = min(item.limit, used + extra)
     score = max(ZERO, item.max - used)
     _check_formula_cell(raw.score, score, f"第{item.seq}项得分", add, formulas_known)
-    return ItemResult(item.seq, item.max, used, score, ded_cell.value, reason, highlight, ded_cell.ref)
+    return ItemResult(item.seq, item.max, used, score, ded_cell.value, reason, highlight, ded_cell.ref, note)
 
 
 def _check_formula_cell(cell: Cell, expected: Decimal, what: str, add, formulas_known: bool) -> None:

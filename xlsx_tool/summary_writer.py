@@ -16,6 +16,8 @@ from .form_writer import FONT_PROPS
 from .merge import MergeResult, Row, SummaryResult
 
 SUMMARY_FILE = "评分汇总表.xlsx"
+DETAIL_SHEET = "扣分明细"
+DETAIL_HEADERS = ("被核查单位", "汇总单位", "项目", "扣分", "扣分情况")
 SEVERITY_ORDER = {FX.ERROR: 0, FX.WARNING: 1, FX.INFO: 2}
 _SHEET_BAD = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
@@ -32,8 +34,13 @@ def highlights_text(row: Row) -> str:
     return "\n".join(f"第{i.seq}项：{i.highlight}" for i in row.scored.items if i.highlight)
 
 
+def deduction_reason(i) -> str:
+    """The reason for one item's deduction: the inspector's words and what the tool computed."""
+    return "；".join(x for x in (i.reason, i.note) if x) or "（未写原因）"
+
+
 def deductions_text(row: Row) -> str:
-    return "\n".join(f"第{i.seq}项扣{_fmt(i.deduction)}分：{i.reason or '（未写原因）'}"
+    return "\n".join(f"第{i.seq}项扣{_fmt(i.deduction)}分：{deduction_reason(i)}"
                      for i in row.scored.items if i.deduction > 0)
 
 
@@ -162,6 +169,13 @@ def build_summary(result: MergeResult) -> bytes:
             landscape=False, title=f"{plan.summary_title}（全部单位）",
             info=f"汇总时间：{when}    共 {result.received} 个单位（应 {result.expected} 个），按得分从高到低排列，同分同名次。")
 
+    # 扣分明细: one row per deduction; next quarter's `generate --previous` reads it back
+    ws = wb.add_worksheet(sheet_name(DETAIL_SHEET, used))
+    B.table(ws, 0, list(DETAIL_HEADERS), [24, 22, 6, 8, 60],
+            [[r.unit.name, r.unit.summary, i.seq, i.deduction, deduction_reason(i)]
+             for r in result.ranking for i in r.scored.items if i.deduction > 0],
+            title=f"{plan.period}扣分明细", info=f"汇总时间：{when}    下一季度生成评分表时可用 --previous 读取本表，作为第{plan.rules.rectification_item or '×'}项整改核查清单。")
+
     # 附件3, one sheet per summary unit that has returns
     for s in result.summaries:
         if s.has_returns:
@@ -217,7 +231,7 @@ def to_json(result: MergeResult) -> dict:
                 "date": r.scored.date.isoformat() if r.scored.date else None,
                 "file": r.file,
                 "items": [{"seq": i.seq, "max": _num(i.max), "deduction": _num(i.deduction), "score": _num(i.score),
-                           "reason": i.reason, "highlight": i.highlight} for i in r.scored.items],
+                           "reason": i.reason, "note": i.note, "highlight": i.highlight} for i in r.scored.items],
             }
             for r in result.ranking
         ],

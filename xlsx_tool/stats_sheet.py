@@ -1,0 +1,433 @@
+"""统计分析: the statistics of a merge, as numbers and as native Excel column charts.
+
+The pure functions (`score_distribution`, `item_stats`, `category_stats`,
+`summary_stats`) compute from a `MergeResult` (optionally a subset of its rows,
+as the per-summary reports use them) and return plain dataclasses, so tests and
+the report drafts use the same numbers as the sheet.
+
+`add_stats_sheet(wb, result, fmt_props)` adds the 统计分析 worksheet to an open
+xlsxwriter Workbook: every number is written as a cell and every chart series
+refers to those cells (no literal data in the charts), so Excel, WPS and
+LibreOffice all draw them from the sheet and anyone can check the figures.
+Only column charts are used: they render the same in all three.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from .merge import MergeResult, Row
+
+STATS_SHEET = "统计分析"
+ZERO = Decimal(0)
+BAND_EDGES = (60, 70, 80, 90)  # lower edges of the score bands below the plan's high score
+
+_CAT_PREFIX = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*")
+_ITEM_PREFIX = re.compile(r"^\s*\d+\s*[、.．]\s*")
+
+
+def _fmt(d: Decimal) -> str:
+    return f"{d.normalize():f}"
+
+
+def _rows(result: MergeResult, rows: list[Row] | None) -> list[Row]:
+    return list(result.ranking if rows is None else rows)
+
+
+def _avg(total: Decimal, n: int) -> Decimal | None:
+    return total / n if n else None
+
+
+def _share(k: int, n: int) -> Fraction | None:
+    return Fraction(k, n) if n else None
+
+
+def category_label(name: str) -> str:
+    """"一、基层党委、党支部履责情况" -> "基层党委、党支部履责情况" (stray spaces removed)."""
+    return re.sub(r"\s+", "", _CAT_PREFIX.sub("", name))
+
+
+def item_label(text: str, width: int = 16) -> str:
+    """The first clause of an item's text, without its number: "细化并履行好牵头单位职责"."""
+    body = _ITEM_PREFIX.sub("", text).strip()
+    first = re.split(r"[，。；,;]", body, maxsplit=1)[0].strip()
+    first = re.sub(r"\s+", "", first)
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
+# --------------------------------------------------------------------------- statistics (pure)
+
+
+@dataclass(frozen=True)
+class Band:
+    """A score band: low <= score < high (None = open)."""
+    label: str
+    low: Decimal | None
+    high: Decimal | None
+    count: int
+    share: Fraction | None  # of the units counted; None when there are none
+    units: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ItemStat:
+    seq: int
+    category: str
+    label: str  # short text
+    max: Decimal
+    units: int  # units counted
+    deducted: int  # units that lost points on this item
+    share: Fraction | None  # deducted / units
+    lost: Decimal  # points lost, all units
+    average: Decimal | None  # lost / units: the average points lost per unit
+    by_unit: tuple[tuple[str, Decimal, str], ...]  # (unit, points lost, reason) for each unit deducted
+
+
+@dataclass(frozen=True)
+class CategoryStat:
+    name: str  # as in the plan ("一、…")
+    label: str  # without the number
+    max: Decimal
+    seqs: tuple[int, ...]
+    units: int
+    deducted: int  # units that lost points on any item of the category
+    share: Fraction | None
+    lost: Decimal
+    average: Decimal | None
+
+
+@dataclass(frozen=True)
+class SummaryStat:
+    name: str
+    expected: int  # units the summary unit inspects
+    returned: int  # returns counted
+    average: Decimal | None
+    best: Decimal | None
+    worst: Decimal | None
+    high: int  # units at or above the plan's high score
+    quota: int  # how many may be
+    high_share: Fraction | None  # high / expected: what the one-third rule limits (None: nothing returned)
+    quota_share: Fraction | None  # quota / expected
+    breach: bool
+
+
+def bands(result: MergeResult) -> list[tuple[str, Decimal | None, Decimal | None]]:
+    """The score bands for this plan: "60分以下", "60～70分", …, "95分及以上" (low inclusive, high exclusive)."""
+    high = result.plan.rules.high_score
+    edges = [Decimal(e) for e in BAND_EDGES if Decimal(e) < high] + [high]
+    out: list[tuple[str, Decimal | None, Decimal | None]] = [(f"{_fmt(edges[0])}分以下", None, edges[0])]
+    for lo, hi in zip(edges, edges[1:]):
+        out.append((f"{_fmt(lo)}～{_fmt(hi)}分", lo, hi))
+    out.append((f"{_fmt(high)}分及以上", high, None))
+    return out
+
+
+def score_distribution(result: MergeResult, rows: list[Row] | None = None) -> list[Band]:
+    rows = _rows(result, rows)
+    out = []
+    for label, lo, hi in bands(result):
+        inside = [r for r in rows if (lo is None or r.scored.score >= lo) and (hi is None or r.scored.score < hi)]
+        out.append(Band(label, lo, hi, len(inside), _share(len(inside), len(rows)),
+                        tuple(r.unit.name for r in inside)))
+    return out
+
+
+def item_stats(result: MergeResult, rows: list[Row] | None = None) -> list[ItemStat]:
+    rows = _rows(result, rows)
+    out = []
+    for item in result.plan.rubric.items:
+        by_unit = []
+        lost = ZERO
+        for r in rows:
+            it = next(i for i in r.scored.items if i.seq == item.seq)
+            points = it.max - it.score  # what the unit lost on this item (deduction, capped at the item's max)
+            if points > 0:
+                by_unit.append((r.unit.name, points, it.reason))
+                lost += points
+        out.append(ItemStat(item.seq, item.category, item_label(item.text), item.max, len(rows), len(by_unit),
+                            _share(len(by_unit), len(rows)), lost, _avg(lost, len(rows)), tuple(by_unit)))
+    return out
+
+
+def category_stats(result: MergeResult, rows: list[Row] | None = None) -> list[CategoryStat]:
+    rows = _rows(result, rows)
+    out = []
+    for name, items in result.plan.rubric.categories:
+        seqs = {it.seq for it in items}
+        deducted, lost = 0, ZERO
+        for r in rows:
+            unit_lost = sum((i.max - i.score for i in r.scored.items if i.seq in seqs), ZERO)
+            if unit_lost > 0:
+                deducted += 1
+                lost += unit_lost
+        out.append(CategoryStat(name, category_label(name), sum((it.max for it in items), ZERO),
+                                tuple(it.seq for it in items), len(rows), deducted, _share(deducted, len(rows)),
+                                lost, _avg(lost, len(rows))))
+    return out
+
+
+def summary_stats(result: MergeResult) -> list[SummaryStat]:
+    out = []
+    for s in result.summaries:
+        scores = [r.scored.score for r in s.rows]
+        n = len(s.summary.units)
+        out.append(SummaryStat(s.summary.name, n, len(scores), _avg(sum(scores, ZERO), len(scores)),
+                               max(scores) if scores else None, min(scores) if scores else None,
+                               len(s.high), s.quota, _share(len(s.high), n) if scores else None,
+                               _share(s.quota, n), s.breach))
+    return out
+
+
+def overall_average(result: MergeResult, rows: list[Row] | None = None) -> Decimal | None:
+    rows = _rows(result, rows)
+    return _avg(sum((r.scored.score for r in rows), ZERO), len(rows))
+
+
+
+# --------------------------------------------------------------------------- the worksheet
+
+TABLE_COLS = 9  # the tables use columns A..I; J is a gap
+CHART_COL = 10  # charts start at column K
+CHART_COLS = 9  # …and span K..S
+CHART_W = 560  # pixels
+PRINT_SCALE = 75
+ROW_PX = 20  # a default row (15 pt)
+_CN = "一二三四五六七八九十"
+
+
+def _cell_value(v):
+    if v is None:
+        return None
+    if isinstance(v, Fraction):
+        return float(v)
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
+
+
+def _rows_for(height: int) -> int:
+    return -(-(height + 12) // ROW_PX)
+
+
+@dataclass
+class _Series:
+    name: str  # the legend text; also written as the column's header cell
+    col: int  # the column of its values
+    percent: bool = False
+    color: str = "#4472C4"
+
+
+class _Sheet:
+    def __init__(self, wb, ws, name: str, fmt_props: dict, draw: bool):
+        self.wb, self.ws, self.name, self.draw = wb, ws, name, draw
+        f = dict(fmt_props)
+        self.font = f.get("font_name", "宋体")
+        cell = {**f, "border": 1, "valign": "vcenter"}
+        self.f_title = wb.add_format({**f, "bold": True, "font_size": 15, "align": "center", "valign": "vcenter"})
+        self.f_info = wb.add_format({**f, "valign": "top", "text_wrap": True})
+        self.f_heading = wb.add_format({**f, "bold": True, "font_size": 12, "valign": "vcenter"})
+        self.f_head = wb.add_format({**cell, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#F2F2F2"})
+        self.f_text = wb.add_format({**cell, "text_wrap": True})
+        self.f_center = wb.add_format({**cell, "align": "center"})
+        self.f_int = wb.add_format({**cell, "align": "center", "num_format": "0"})
+        self.f_num = wb.add_format({**cell, "align": "center", "num_format": "0.##"})
+        self.f_avg = wb.add_format({**cell, "align": "center", "num_format": "0.00"})
+        self.f_pct = wb.add_format({**cell, "align": "center", "num_format": "0.0%"})
+        self.f_bad = wb.add_format({**cell, "align": "center", "num_format": "0", "bold": True, "font_color": "#C00000"})
+        self.row = 0
+        self.breaks: list[int] = []
+
+    def font_props(self, size: float, bold: bool = False) -> dict:
+        return {"name": self.font, "size": size, "bold": bold, "charset": 134}
+
+    def heading(self, text: str) -> None:
+        if self.breaks or self.row > 3:
+            self.breaks.append(self.row)
+        self.ws.merge_range(self.row, 0, self.row, TABLE_COLS - 1, text, self.f_heading)
+        self.ws.set_row(self.row, 24)
+        self.row += 1
+
+    def put(self, r: int, c: int, v, fmt) -> None:
+        v = _cell_value(v)
+        if isinstance(v, tuple):
+            v, fmt = _cell_value(v[0]), v[1]
+        if v is None or v == "":
+            self.ws.write_blank(r, c, None, fmt)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            self.ws.write_number(r, c, v, fmt)
+        else:
+            self.ws.write_string(r, c, str(v), fmt)
+
+    def table(self, headers: list[str], rows: list[list], fmts: list, height: float | None = None) -> tuple[int, int]:
+        """A bordered table at the current row; returns (first data row, last data row)."""
+        for c, h in enumerate(headers):
+            self.ws.write_string(self.row, c, h, self.f_head)
+        self.ws.set_row(self.row, 30)
+        first = self.row + 1
+        for values in rows:
+            self.row += 1
+            if height:
+                self.ws.set_row(self.row, height)
+            for c, (v, fmt) in enumerate(zip(values, fmts)):
+                self.put(self.row, c, v, fmt)
+        self.row += 1
+        return first, first + len(rows) - 1
+
+    def chart(self, top: int, title: str, cat_col: int, first: int, last: int, series: list[_Series],
+              y_title: str, height: int, rotate: bool = False) -> int:
+        """A column chart at row `top` beside the tables; returns the row under it."""
+        if not self.draw or last < first:
+            return top
+        ch = self.wb.add_chart({"type": "column"})
+        for s in series:
+            ch.add_series({
+                "name": [self.name, first - 1, s.col],
+                "categories": [self.name, first, cat_col, last, cat_col],
+                "values": [self.name, first, s.col, last, s.col],
+                "fill": {"color": s.color},
+                "border": {"none": True},
+                "gap": 60,
+                "data_labels": {"value": True, "num_format": "0%" if s.percent else "0.##",
+                                "font": self.font_props(8)},
+            })
+        ch.set_title({"name": title, "name_font": self.font_props(12, bold=True), "overlay": False})
+        pct = any(s.percent for s in series)
+        y = {"name": y_title, "name_font": self.font_props(9), "num_font": self.font_props(9),
+             "num_format": "0%" if pct else "0.##", "min": 0,
+             "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}}
+        if pct:
+            y["max"] = 1
+        ch.set_y_axis(y)
+        x_font = self.font_props(9)
+        if rotate:
+            x_font["rotation"] = -45
+        ch.set_x_axis({"num_font": x_font, "interval_unit": 1})
+        if len(series) > 1:
+            ch.set_legend({"position": "top", "font": self.font_props(9)})
+        else:
+            ch.set_legend({"none": True})
+        ch.show_blanks_as("gap")
+        ch.set_size({"width": CHART_W, "height": height})
+        self.ws.insert_chart(top, CHART_COL, ch, {"x_offset": 2, "y_offset": 4, "object_position": 1})
+        return top + _rows_for(height)
+
+    def end_block(self, chart_bottom: int) -> None:
+        self.row = max(self.row, chart_bottom) + 1
+
+
+def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = STATS_SHEET):
+    """Add the 统计分析 worksheet to an open xlsxwriter Workbook and return it.
+
+    Four parts, each a table (columns A..I) with its column charts beside it (from column K):
+    得分分布; 各评分项目 and 各类别 扣分单位占比 and 平均扣分; 各汇总单位 平均分 and 95分及以上占比
+    (with the one-third quota beside it).  With no returns at all the tables are written and the
+    charts are left out, with a note saying why.  Prints on A4 landscape at 75 %, a part a page.
+    """
+    plan = result.plan
+    ws = wb.add_worksheet(sheet_name)
+    S = _Sheet(wb, ws, sheet_name, fmt_props, draw=result.received > 0)
+    for c, w in enumerate([7, 30, 8, 9, 9, 9, 9, 10, 10, 2]):
+        ws.set_column(c, c, w)
+    ws.set_column(CHART_COL, CHART_COL + CHART_COLS - 1, 8.43)
+    last_col = CHART_COL + CHART_COLS - 1
+    high = _fmt(plan.rules.high_score)
+    share = f"{plan.rules.high_share.numerator}/{plan.rules.high_share.denominator}"
+
+    ws.merge_range(0, 0, 0, last_col, f"{plan.period}实地核查统计分析", S.f_title)
+    ws.set_row(0, 30)
+    when = f"{result.merged_on:%Y年%m月%d日}"
+    if result.received:
+        info = (f"汇总时间：{when}    统计对象：已采用的 {result.received} 份评分表（应交 {result.expected} 份）。"
+                f"得分为按扣分重新计算的核定得分；分数段含下限、不含上限；“平均扣分”为扣分合计除以统计单位数；"
+                f"“扣分单位占比”为被扣分单位数除以统计单位数。")
+    else:
+        info = f"汇总时间：{when}    尚未收到可采用的评分表（应交 {result.expected} 份），暂无统计数据，未绘制图表。"
+    ws.merge_range(1, 0, 1, last_col, info, S.f_info)
+    ws.set_row(1, 32)
+    S.row = 3
+
+    # 一、得分分布
+    S.heading("一、得分分布")
+    top = S.row
+    dist = score_distribution(result)
+    first, last = S.table(["序号", "分数段", "单位数", "占比"],
+                          [[i, b.label, b.count, b.share] for i, b in enumerate(dist, 1)],
+                          [S.f_center, S.f_text, S.f_int, S.f_pct])
+    avg = overall_average(result)
+    S.put(S.row, 1, "平均分", S.f_text)
+    S.put(S.row, 2, avg, S.f_avg)
+    S.row += 1
+    S.end_block(S.chart(top, "得分分布", 1, first, last, [_Series("单位数", 2)], "单位数（个）", 280))
+
+    # 二、各评分项目扣分情况
+    S.heading("二、各评分项目扣分情况")
+    top = S.row
+    items = item_stats(result)
+    first, last = S.table(["项目", "核实内容（摘要）", "分值", "扣分单位数", "扣分单位占比", "平均扣分", "扣分合计"],
+                          [[f"第{i.seq}项", i.label, i.max, i.deducted, i.share, i.average, i.lost] for i in items],
+                          [S.f_center, S.f_text, S.f_num, S.f_int, S.f_pct, S.f_avg, S.f_num])
+    h = 300
+    below = S.chart(top, "各评分项目扣分单位占比", 0, first, last, [_Series("扣分单位占比", 4, percent=True)],
+                    "占统计单位的比例", h, rotate=True)
+    below = S.chart(below, "各评分项目平均扣分", 0, first, last, [_Series("平均扣分", 5, color="#ED7D31")],
+                    "每单位平均扣分（分）", h, rotate=True)
+    S.end_block(below)
+
+    # 三、各类别扣分情况
+    S.heading("三、各类别扣分情况")
+    top = S.row
+    cats = category_stats(result)
+    first, last = S.table(["类别", "核实项目", "分值", "扣分单位数", "扣分单位占比", "平均扣分", "扣分合计", "所含项目"],
+                          [[_CN[i] if i < len(_CN) else i + 1, c.label, c.max, c.deducted, c.share, c.average, c.lost,
+                            "、".join(map(str, c.seqs))] for i, c in enumerate(cats)],
+                          [S.f_center, S.f_text, S.f_num, S.f_int, S.f_pct, S.f_avg, S.f_num, S.f_center], height=30)
+    h = 340
+    below = S.chart(top, "各类别扣分单位占比", 1, first, last, [_Series("扣分单位占比", 4, percent=True)],
+                    "占统计单位的比例", h, rotate=True)
+    below = S.chart(below, "各类别平均扣分", 1, first, last, [_Series("平均扣分", 5, color="#ED7D31")],
+                    "每单位平均扣分（分）", h, rotate=True)
+    S.end_block(below)
+
+    # 四、各汇总单位
+    S.heading(f"四、各汇总单位平均分与{high}分及以上占比")
+    top = S.row
+    sums = summary_stats(result)
+    first, last = S.table(["序号", "汇总单位", "应交", "已交", "平均分", f"{high}分及以上", "上限",
+                           f"{high}分及以上占比", "上限占比"],
+                          [[i, s.name, s.expected, s.returned, s.average, (s.high, S.f_bad if s.breach else S.f_int),
+                            s.quota, s.high_share, s.quota_share] for i, s in enumerate(sums, 1)],
+                          [S.f_center, S.f_text, S.f_int, S.f_int, S.f_avg, S.f_int, S.f_int, S.f_pct, S.f_pct])
+    S.put(S.row, 1, "合计（全部单位）", S.f_text)
+    S.put(S.row, 2, result.expected, S.f_int)
+    S.put(S.row, 3, result.received, S.f_int)
+    S.put(S.row, 4, avg, S.f_avg)
+    S.put(S.row, 5, sum(s.high for s in sums), S.f_int)
+    S.row += 1
+    ws.merge_range(S.row, 0, S.row + 2, TABLE_COLS - 1,
+                   f"按方案，各汇总单位{high}分及以上的单位不超过所核查单位的{share}（“上限”，向下取整）；"
+                   f"红色为超出上限。占比均以应核查单位数为分母；未交回评分表的汇总单位，平均分和占比留空。",
+                   S.f_info)
+    S.row += 3
+    h = 360
+    below = S.chart(top, "各汇总单位平均分", 1, first, last, [_Series("平均分", 4)], "平均分（分）", h, rotate=True)
+    below = S.chart(below, f"各汇总单位{high}分及以上占比", 1, first, last,
+                    [_Series(f"{high}分及以上占比", 7, percent=True), _Series("上限占比", 8, percent=True, color="#A5A5A5")],
+                    "占应核查单位的比例", h, rotate=True)
+    S.end_block(below)
+
+    # printing: A4 landscape, each part on its own page.  A fixed scale, not "fit to page":
+    # Excel ignores manual page breaks when fitting.  Tables + charts are about 1,350 px wide;
+    # a landscape A4 page holds about 1,040 px, so 75 %.
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_print_scale(PRINT_SCALE)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    if S.breaks:
+        ws.set_h_pagebreaks(S.breaks)
+    ws.print_area(0, 0, S.row, last_col)
+    return ws
