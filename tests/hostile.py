@@ -20,7 +20,6 @@ import os
 import shutil
 import struct
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -632,5 +631,3 @@ def copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, symlinks=True)
 
 
-def crc(data: bytes) -> int:
-    return zlib.crc32(data)

@@ -37,6 +37,7 @@ __all__ = [
     "UNIT_CELL", "subtotal_cell", "total_cell", "fill_with_openpyxl", "retype_form", "rename_sheet",
     "overwrite_formula", "set_max", "set_item_text", "insert_row_above_items", "delete_item_row",
     "set_identity", "set_cached_value", "set_mtime", "make_xlsm", "full_marks", "score_of", "write_explorer_zip",
+    "PASSING_EXAM", "exam_cells", "exam_values",
 ]
 
 DATE_CELL = L.a1(*L.DATE_CELL)  # "F2"
@@ -71,6 +72,25 @@ def cell(plan: Plan, seq: int, what: str) -> str:
     return L.a1(L.item_row(_index(plan, seq)), _COLS[what])
 
 
+PASSING_EXAM = [("张三", 92), ("李四", 85), ("王五", 78), ("赵六", 66), ("钱七", 60)]
+
+
+def exam_cells(plan: Plan, n: int) -> tuple[str, str]:
+    """(name cell, score cell) of the n-th (1-based) member in the knowledge-test table below the totals."""
+    _title, _head, first, _ded = L.test_rows(len(plan.rubric.items), plan.rules.test_people)
+    r = first + n - 1
+    return L.a1(r, L.COL_TEXT), L.a1(r, L.COL_MAX)
+
+
+def exam_values(plan: Plan, people=PASSING_EXAM) -> dict[str, object]:
+    """Cells to type for a knowledge test: {name cell: name, score cell: score}."""
+    out: dict[str, object] = {}
+    for n, (name, score) in enumerate(people, 1):
+        c_name, c_score = exam_cells(plan, n)
+        out[c_name], out[c_score] = name, score
+    return out
+
+
 def subtotal_cell(plan: Plan) -> str:
     return L.a1(L.subtotal_row(len(plan.rubric.items)), L.COL_SCORE)
 
@@ -82,12 +102,13 @@ def total_cell(plan: Plan) -> str:
 # --------------------------------------------------------------------------- filled at generation time
 
 
-def entries(date=dt.date(2017, 10, 23), **items) -> FormEntries:
+def entries(date=dt.date(2017, 10, 23), test=PASSING_EXAM, **items) -> FormEntries:
     """entries(date, i3=(2, "原因"), i5=("1分", "原因", "亮点")) -> FormEntries.
 
-    Each item is (deduction, reason[, highlight]); keys are "i<seq>".
+    Each item is (deduction, reason[, highlight]); keys are "i<seq>".  `test`: the knowledge test's
+    (name, score) rows, all passing by default.
     """
-    out = FormEntries(date=date)
+    out = FormEntries(date=date, test=list(test))
     for key, value in items.items():
         seq = int(key.lstrip("i"))
         ded, reason, *rest = value

@@ -82,6 +82,7 @@ def cli():
     常用步骤：
       xlsx-tool plan check        检查核查方案
       xlsx-tool generate          为每个被核查单位生成评分细则表（blank_forms/）
+      xlsx-tool status            收表进度：谁已交、谁未交
       xlsx-tool merge             汇总交回的评分表（collected/ → output/评分汇总表.xlsx）
       xlsx-tool demo              用模拟数据演示全过程
     """
@@ -207,6 +208,8 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     与文件名无关。每个得分都按扣分重新计算，并检查评分规则。结果写入 OUT/评分汇总表.xlsx，
     每个文件是否采用、为何拒收都列在“文件清单”中。
 
+    有错误的汇总单位各得到一份退回修改清单（OUT/退回修改清单/），写明单位、单元格、问题和应当如何填写。
+
     退出码：0 无错误；1 发现错误（汇总表照常生成）；2 用法或方案错误；3 无法写入输出。
     """
     import json
@@ -230,7 +233,11 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
             bar.__exit__(None, None, None)
     out = Path(out_dir)
     target = out / SUMMARY_FILE
+    from .corrections import FOLDER, write_lists
+
+    lists = []
     _write_guard(target, lambda: (out.mkdir(parents=True, exist_ok=True), write_summary(result, target)))
+    _write_guard(out / FOLDER, lambda: lists.extend(write_lists(result, out)))
     errors = result.count(ERROR)
     if as_json:
         click.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1))
@@ -245,7 +252,51 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     if errors > 10:
         say(f"  ……其余 {errors - 10} 条见汇总表的“问题清单”。")
     say(f"汇总表：{target}")
+    if lists:
+        say(f"退回修改清单 {len(lists)} 份：{out / FOLDER}")
     sys.exit(1 if errors else 0)
+
+
+@cli.command(context_settings=CONTEXT)
+@HELP
+@click.argument("collected_dir", type=click.Path(file_okay=False), default="collected")
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
+@click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), help="按这一天计算剩余天数，默认今天。")
+@click.option("--all", "show_all", is_flag=True, help="也列出已交齐的汇总单位的单位名单。")
+def status(collected_dir, plan_file, today, show_all):
+    """收表进度：每个汇总单位已交几份、谁还没交（附组长、联络员电话）、离截止还有几天。
+
+    只读取、不生成任何文件，可以每收到一封邮件就运行一次。无法识别的文件也会列出。
+    """
+    import datetime as dt
+
+    from .merge import REFUSED, merge as run
+
+    p = _plan(plan_file)
+    src = Path(collected_dir)
+    if not src.is_dir():
+        raise UserError(f"找不到文件夹 {src}。")
+    day = today.date() if today else dt.date.today()
+    result = run(p, src, today=day)
+    left = (p.deadline - day).days
+    when = (f"距上报截止（{p.deadline:%m月%d日}）还有 {left} 天" if left > 0 else
+            "今天是上报截止日" if left == 0 else f"已超过上报截止日期（{p.deadline:%m月%d日}）{-left} 天")
+    click.echo(f"{p.period}：已收 {result.received}/{result.expected} 份，{when}。")
+    for i, s in enumerate(result.summaries, 1):
+        su = s.summary
+        mark = "✓" if not s.missing else " "
+        click.echo(f"{mark}{i:>3}. {su.name}  {len(s.rows)}/{len(su.units)}"
+                   + (f"  拒收 {s.refused}" if s.refused else ""))
+        if s.missing:
+            click.echo(f"       未交：{'、'.join(u.name for u in s.missing)}")
+            click.echo(f"       联系：{su.contacts}")
+        elif show_all:
+            click.echo(f"       {'、'.join(r.unit.name for r in s.rows)}")
+    refused = [f for f in result.files if f.status == REFUSED]
+    if refused:
+        click.echo(f"\n无法采用的文件（{len(refused)} 个）：")
+        for f in refused:
+            click.echo(f"  {f.name}：{f.reason}")
 
 
 @cli.command(context_settings=CONTEXT)

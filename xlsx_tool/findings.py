@@ -15,6 +15,7 @@ ERROR, WARNING, INFO = "错误", "警告", "提示"
 class Rule:
     severity: str
     template: str
+    expect: str = ""  # what the file should have instead: the correction list's "应当" column
 
 
 # code -> rule.  Templates use str.format fields supplied by the caller.
@@ -30,48 +31,48 @@ RULES: dict[str, Rule] = {
     "plan-tight-quota": Rule(INFO, "{summary} 只核查 {count} 个单位，按“不超过三分之一”规则，{high} 分及以上单位最多 {quota} 个"),
     # ---- files
     "file-ignored": Rule(INFO, "不是评分表，已忽略（{why}）"),
-    "file-unsupported": Rule(ERROR, "无法识别的文件类型（{why}）。{todo}"),
-    "file-unreadable": Rule(ERROR, "文件无法读取（{why}）。{todo}"),
-    "file-encrypted": Rule(ERROR, "文件设置了打开密码，无法读取。请对方取消密码后另存为 .xlsx 再发来"),
-    "file-too-large": Rule(ERROR, "文件超出限制（{why}），为安全起见未读取。如确为评分表，请用 --max-file-mb / --max-unzipped-mb 调高限制"),
+    "file-unsupported": Rule(ERROR, "无法识别的文件类型（{why}）。{todo}", "{todo}"),
+    "file-unreadable": Rule(ERROR, "文件无法读取（{why}）。{todo}", "{todo}"),
+    "file-encrypted": Rule(ERROR, "文件设置了打开密码，无法读取。请对方取消密码后另存为 .xlsx 再发来", "取消打开密码，另存为 .xlsx 后重新发送"),
+    "file-too-large": Rule(ERROR, "文件超出限制（{why}），为安全起见未读取。如确为评分表，请用 --max-file-mb / --max-unzipped-mb 调高限制", "发送下发的评分表原件（.xlsx）"),
     "file-outside": Rule(ERROR, "这是指向文件夹外部的链接（{target}），为安全起见未读取"),
-    "file-not-form": Rule(ERROR, "找不到评分细则表（{why}）。请确认发来的是本工具生成的评分表"),
+    "file-not-form": Rule(ERROR, "找不到评分细则表（{why}）。请确认发来的是本工具生成的评分表", "使用下发的评分表填写后重新发送"),
     "file-macro": Rule(INFO, "文件含有宏（.xlsm），宏不会被执行，只读取单元格内容"),
     "file-duplicate-copy": Rule(INFO, "与 {other} 内容完全相同（重复发送），只计一次"),
     # ---- identity
     "identity-missing": Rule(WARNING, "文件中没有表单信息（可能是重新录入或复制到新工作簿），已按被核查单位“{text}”匹配到 {unit}"),
-    "identity-other-plan": Rule(ERROR, "这是另一期核查的表（{found}），不是本期（{expected}），未采用"),
-    "identity-unknown-unit": Rule(ERROR, "被核查单位“{text}”不在本期方案中，未采用"),
-    "identity-text-mismatch": Rule(WARNING, "表单信息为 {unit}，但表头被核查单位写作“{text}”；按表单信息计入 {unit}"),
+    "identity-other-plan": Rule(ERROR, "这是另一期核查的表（{found}），不是本期（{expected}），未采用", "使用本期下发的评分表重新填写"),
+    "identity-unknown-unit": Rule(ERROR, "被核查单位“{text}”不在本期方案中，未采用", "核对被核查单位名称，使用下发的评分表"),
+    "identity-text-mismatch": Rule(WARNING, "表单信息为 {unit}，但表头被核查单位写作“{text}”；按表单信息计入 {unit}", "核对被核查单位名称"),
     "identity-summary-mismatch": Rule(WARNING, "表单信息中的核查组为“{found}”，方案中 {unit} 由 {expected} 核查；按方案计入"),
     "identity-rubric-changed": Rule(WARNING, "评分细则版本（{found}）与本期方案（{expected}）不同；已按本期方案逐项核对"),
     # ---- form content
-    "rubric-max-changed": Rule(WARNING, "第{seq}项分值被改为 {found}（方案为 {expected}）；按方案分值计分"),
-    "rubric-text-changed": Rule(WARNING, "第{seq}项评分标准文字与方案不一致；按方案计分"),
-    "formula-overwritten": Rule(WARNING, "{what}的公式被改成了固定数值 {found}；已按扣分重新计算为 {expected}"),
+    "rubric-max-changed": Rule(WARNING, "第{seq}项分值被改为 {found}（方案为 {expected}）；按方案分值计分", "使用下发的原表，不要改动分值"),
+    "rubric-text-changed": Rule(WARNING, "第{seq}项评分标准文字与方案不一致；按方案计分", "使用下发的原表，不要改动评分标准"),
+    "formula-overwritten": Rule(WARNING, "{what}的公式被改成了固定数值 {found}；已按扣分重新计算为 {expected}", "不要手工填写得分，得分由公式自动计算"),
     "cached-mismatch": Rule(INFO, "{what}表中显示为 {found}，按扣分重新计算为 {expected}（以重新计算为准）"),
     "deduction-text-number": Rule(INFO, "第{seq}项扣分填的是文字“{raw}”，已按数字 {value} 读取"),
-    "deduction-not-number": Rule(ERROR, "第{seq}项扣分“{raw}”不是数字；本项暂按不扣分计算，请核实后改正"),
-    "deduction-negative": Rule(ERROR, "第{seq}项扣分为负数 {value}；本项暂按不扣分计算"),
-    "deduction-over-limit": Rule(ERROR, "第{seq}项扣分 {value} 超过本项最多可扣的 {limit} 分"),
-    "deduction-step": Rule(ERROR, "第{seq}项扣分 {value} 不符合扣分标准（每档 {step} 分，最多 {limit} 分）"),
-    "deduction-no-reason": Rule(WARNING, "第{seq}项扣了 {value} 分，但扣分情况未写原因"),
-    "test-score-invalid": Rule(ERROR, "党的基本知识测试第{n}人的成绩“{raw}”不是 0～100 的数字，未计入"),
+    "deduction-not-number": Rule(ERROR, "第{seq}项扣分“{raw}”不是数字；本项暂按不扣分计算，请核实后改正", "只填数字：0～{limit} 分，每档 {step} 分（不扣分留空）"),
+    "deduction-negative": Rule(ERROR, "第{seq}项扣分为负数 {value}；本项暂按不扣分计算", "填 0～{limit} 之间的数字"),
+    "deduction-over-limit": Rule(ERROR, "第{seq}项扣分 {value} 超过本项最多可扣的 {limit} 分", "本项最多扣 {limit} 分"),
+    "deduction-step": Rule(ERROR, "第{seq}项扣分 {value} 不符合扣分标准（每档 {step} 分，最多 {limit} 分）", "按每档 {step} 分扣分，最多 {limit} 分"),
+    "deduction-no-reason": Rule(WARNING, "第{seq}项扣了 {value} 分，但扣分情况未写原因", "在“扣分情况”中写明扣分原因"),
+    "test-score-invalid": Rule(ERROR, "党的基本知识测试第{n}人的成绩“{raw}”不是 0～100 的数字，未计入", "填 0～100 的分数"),
     "test-score-text": Rule(INFO, "党的基本知识测试第{n}人的成绩填的是文字“{raw}”，已按 {value} 读取"),
-    "test-row-incomplete": Rule(WARNING, "党的基本知识测试第{n}人只填了{has}，未填{missing}"),
-    "test-incomplete": Rule(WARNING, "党的基本知识测试填了 {count} 人的成绩，应随机抽测 {people} 人"),
-    "rectify-unmarked": Rule(WARNING, "上季度问题第{n}条“{text}”未选择整改情况，按未整改计"),
-    "rectify-invalid": Rule(WARNING, "上季度问题第{n}条的整改情况填的是“{raw}”，应为“已整改”或“未整改”；按未整改计"),
-    "date-missing": Rule(WARNING, "未填写核查时间"),
-    "date-invalid": Rule(ERROR, "核查时间“{raw}”不是日期"),
+    "test-row-incomplete": Rule(WARNING, "党的基本知识测试第{n}人只填了{has}，未填{missing}", "姓名和成绩都要填写"),
+    "test-incomplete": Rule(WARNING, "党的基本知识测试填了 {count} 人的成绩，应随机抽测 {people} 人", "填写随机抽测的 {people} 名党员的姓名和成绩"),
+    "rectify-unmarked": Rule(WARNING, "上季度问题第{n}条“{text}”未选择整改情况，按未整改计", "选择“已整改”或“未整改”"),
+    "rectify-invalid": Rule(WARNING, "上季度问题第{n}条的整改情况填的是“{raw}”，应为“已整改”或“未整改”；按未整改计", "选择“已整改”或“未整改”"),
+    "date-missing": Rule(WARNING, "未填写核查时间", "填写核查日期（{start} 至 {end}）"),
+    "date-invalid": Rule(ERROR, "核查时间“{raw}”不是日期", "填写核查日期，如 {start}"),
     "date-text": Rule(INFO, "核查时间填的是文字“{raw}”，已按 {value} 读取"),
-    "date-outside-window": Rule(WARNING, "核查时间 {value} 不在 {summary} 的核查时间 {start} 至 {end} 之内"),
+    "date-outside-window": Rule(WARNING, "核查时间 {value} 不在 {summary} 的核查时间 {start} 至 {end} 之内", "核查日期应在 {start} 至 {end} 之间"),
     "score-capped": Rule(INFO, "各项得分之和 {raw} 分，超过最高分 {max_score} 分，按 {max_score} 分计"),
     # ---- merge
     "unit-duplicate": Rule(WARNING, "{unit} 有 {count} 份不同的评分表：{files}。按规则采用 {chosen}（{why}）"),
-    "unit-missing": Rule(WARNING, "{unit} 未交评分表（{summary}：{contacts}）"),
+    "unit-missing": Rule(WARNING, "{unit} 未交评分表（{summary}：{contacts}）", "尽快交回评分表"),
     "summary-no-returns": Rule(INFO, "{summary} 的 {count} 个单位均未收到评分表（本次未汇总该单位）"),
-    "quota-exceeded": Rule(ERROR, "{summary} 核查 {inspected} 个单位，{high} 分及以上的有 {count} 个（{units}），超过三分之一（最多 {quota} 个）"),
+    "quota-exceeded": Rule(ERROR, "{summary} 核查 {inspected} 个单位，{high} 分及以上的有 {count} 个（{units}），超过三分之一（最多 {quota} 个）", "复核评分：95分及以上的单位不超过 {quota} 个"),
 }
 
 
@@ -85,6 +86,7 @@ class Finding:
     cell: str = ""
     unit: str = ""
     summary: str = ""
+    expected: str = ""
 
     def where(self) -> str:
         parts = [self.file, f"工作表“{self.sheet}”" if self.sheet else "", f"单元格 {self.cell}" if self.cell else ""]
@@ -100,7 +102,9 @@ class Finding:
 
 def make(code: str, *, file="", sheet="", cell="", unit="", summary="", **params) -> Finding:
     rule = RULES[code]
-    return Finding(code, rule.severity, rule.template.format(unit=unit, summary=summary, **params), str(file), sheet, cell, unit, summary)
+    fmt = dict(unit=unit, summary=summary, **params)
+    return Finding(code, rule.severity, rule.template.format(**fmt), str(file), sheet, cell, unit, summary,
+                   rule.expect.format(**fmt))
 
 
 def count(findings, severity: str) -> int:

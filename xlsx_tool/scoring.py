@@ -152,15 +152,15 @@ def score_form(form: RawForm, plan: Plan, unit: Unit, file: str) -> Scored:
             _check_formula_cell(cell, expected, what, add, form.formulas_known)
 
     # 核查时间
+    start, end = summary.window
     date, as_text = parse_date(form.date.value, form.date1904, summary.window[0].year)
     if date is None and not as_text:
-        add("date-missing", form.date.ref)
+        add("date-missing", form.date.ref, start=start, end=end)
     elif date is None:
-        add("date-invalid", form.date.ref, raw=show(form.date.value))
+        add("date-invalid", form.date.ref, raw=show(form.date.value), start=start, end=end)
     else:
         if as_text:
             add("date-text", form.date.ref, raw=show(form.date.value), value=date.isoformat())
-        start, end = summary.window
         if not (start <= date <= end):
             add("date-outside-window", form.date.ref, value=date.isoformat(), start=start, end=end)
     return Scored(unit, items, raw_total, score, date, out)
@@ -234,12 +234,12 @@ def _score_item(item: Item, raw, add, formulas_known: bool, extra: Decimal | Non
     used = ZERO
     shown = show(ded_cell.value)
     if value is None:
-        add("deduction-not-number", ded_cell.ref, seq=item.seq, raw=shown)
+        add("deduction-not-number", ded_cell.ref, seq=item.seq, raw=shown, step=_fmt(item.step), limit=_fmt(item.limit))
     else:
         if as_text:
             add("deduction-text-number", ded_cell.ref, seq=item.seq, raw=shown, value=_fmt(value))
         if value < 0:
-            add("deduction-negative", ded_cell.ref, seq=item.seq, value=_fmt(value))
+            add("deduction-negative", ded_cell.ref, seq=item.seq, value=_fmt(value), limit=_fmt(item.limit))
         elif value > item.limit:
             add("deduction-over-limit", ded_cell.ref, seq=item.seq, value=_fmt(value), limit=_fmt(item.limit))
             used = min(value, item.max)

@@ -50,7 +50,7 @@ def category_label(name: str) -> str:
     return re.sub(r"\s+", "", _CAT_PREFIX.sub("", name))
 
 
-def item_label(text: str, width: int = 16) -> str:
+def item_label(text: str, width: int = 13) -> str:
     """The first clause of an item's text, without its number: "细化并履行好牵头单位职责"."""
     body = _ITEM_PREFIX.sub("", text).strip()
     first = re.split(r"[，。；,;]", body, maxsplit=1)[0].strip()
@@ -191,9 +191,12 @@ def overall_average(result: MergeResult, rows: list[Row] | None = None) -> Decim
 
 TABLE_COLS = 9  # the tables use columns A..I; J is a gap
 CHART_COL = 10  # charts start at column K
-CHART_COLS = 9  # …and span K..S
-CHART_W = 560  # pixels
-PRINT_SCALE = 75
+CHART_COLS = 8  # …and span K..R
+CHART_W = 520  # pixels
+COL_WIDTHS = (6, 26, 7, 7, 7, 7, 7, 7, 7, 1)  # A..J, in 宋体 10.5 character units (about 7.5 pt each)
+# Tables (about 620 pt) and charts (390 pt) side by side: about 1,010 pt; a landscape A4 page
+# prints 783 pt.  A fixed scale, not "fit to page": Excel ignores manual page breaks when fitting.
+PRINT_SCALE = 72
 ROW_PX = 20  # a default row (15 pt)
 _CN = "一二三四五六七八九十"
 
@@ -324,14 +327,14 @@ def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = 
     Four parts, each a table (columns A..I) with its column charts beside it (from column K):
     得分分布; 各评分项目 and 各类别 扣分单位占比 and 平均扣分; 各汇总单位 平均分 and 95分及以上占比
     (with the one-third quota beside it).  With no returns at all the tables are written and the
-    charts are left out, with a note saying why.  Prints on A4 landscape at 75 %, a part a page.
+    charts are left out, with a note saying why.  Prints on A4 landscape at 72 %, a part a page.
     """
     plan = result.plan
     ws = wb.add_worksheet(sheet_name)
     S = _Sheet(wb, ws, sheet_name, fmt_props, draw=result.received > 0)
-    for c, w in enumerate([7, 30, 8, 9, 9, 9, 9, 10, 10, 2]):
+    for c, w in enumerate(COL_WIDTHS):
         ws.set_column(c, c, w)
-    ws.set_column(CHART_COL, CHART_COL + CHART_COLS - 1, 8.43)
+    ws.set_column(CHART_COL, CHART_COL + CHART_COLS - 1, 8)
     last_col = CHART_COL + CHART_COLS - 1
     high = _fmt(plan.rules.high_score)
     share = f"{plan.rules.high_share.numerator}/{plan.rules.high_share.denominator}"
@@ -418,9 +421,7 @@ def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = 
                     "占应核查单位的比例", h, rotate=True)
     S.end_block(below)
 
-    # printing: A4 landscape, each part on its own page.  A fixed scale, not "fit to page":
-    # Excel ignores manual page breaks when fitting.  Tables + charts are about 1,350 px wide;
-    # a landscape A4 page holds about 1,040 px, so 75 %.
+    # printing: A4 landscape, each part on its own page
     ws.set_paper(9)
     ws.set_landscape()
     ws.set_print_scale(PRINT_SCALE)

@@ -1,0 +1,1019 @@
+#!/usr/bin/env python3
+"""Speed at scale (issue 5): generate and merge at N units, side by side with what a Python user
+would otherwise write, against the I/O floor, in one run on one machine.
+
+    python3 bench/run.py --units 137 --units 10000 --json bench/results/latest.json
+
+Kept apart from the test suite (pytest never collects bench/).  See bench/README.md for what
+every figure and baseline means.  Nothing here asserts a time: it measures, prints ratios and
+PASS/FAIL against the issue's targets, and writes a JSON result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import gc
+import io
+import json
+import multiprocessing as mp
+import os
+import platform
+import pstats
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from xlsx_tool import layout as L  # noqa: E402
+from xlsx_tool.book_reader import Limits  # noqa: E402
+from xlsx_tool.collect import Source, iter_sources  # noqa: E402
+from xlsx_tool.files import write_zip  # noqa: E402
+from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form  # noqa: E402
+from xlsx_tool.generate import form_filename  # noqa: E402
+from xlsx_tool.merge import decide, read_all, read_source  # noqa: E402
+from xlsx_tool.plan import Plan, load_plan  # noqa: E402
+from xlsx_tool.summary_writer import build_summary, to_json  # noqa: E402
+
+PY = sys.executable
+MERGE_DATE = "2017-11-06"
+WINDOW = (dt.date(2017, 10, 25), dt.date(2017, 10, 31))
+
+# The issue's targets (ratios, measured in one run).
+T_MERGE_FLOOR = 3.0  # merge per file <= 3x the floor
+T_MERGE_OPENPYXL = 20.0  # merge >= 20x faster than the openpyxl loop
+T_MERGE_MB = 300.0  # merge peak memory at 10,000 returns
+T_BOTH_CORES = 1.5  # (user+sys)/wall at or above this = both cores used
+T_GEN_FLOOR = 3.0  # stretch: generate per form <= 3x writing one form's bytes
+T_STARTUP = 1.5  # --help and merge of an empty folder <= 1.5x `python -c "import click"`
+
+
+def env() -> dict:
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(ROOT) + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
+    e.pop("XLSX_TOOL_DEBUG", None)
+    return e
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- synthetic plan
+
+
+def synthetic_plan(n: int, seed: int, path: Path) -> Plan:
+    """The embedded plan's header, rules and rubric; n units over summary units of 50-200 units."""
+    from xlsx_tool.plan import DEFAULT_PLAN
+
+    base = yaml.safe_load((ROOT / "xlsx_tool" / "plans" / DEFAULT_PLAN).read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    sizes, left = [], n
+    while left > 0:
+        s = left if left <= 200 else rng.randint(50, min(200, left - 50))
+        sizes.append(s)
+        left -= s
+    sus, k = [], 0
+    for si, size in enumerate(sizes, 1):
+        units = []
+        for _ in range(size):
+            k += 1
+            name = f"测试单位{k:05d}"
+            units.append({"name": name, "includes": [f"{name}下属中心"]} if k % 10 == 0 else name)
+        sus.append({
+            "name": f"第{si:03d}直属机关党委",
+            "kind": "直属机关党委",
+            "window": [WINDOW[0].isoformat(), WINDOW[1].isoformat()],
+            "leader": {"name": f"组长{si}", "title": "书记", "phone": f"1390000{si:04d}"} if si % 2 else None,
+            "liaison": {"name": f"联络员{si}", "phone": f"1380000{si:04d}"} if si % 2 else None,
+            "declared_count": size,
+            "units": units,
+        })
+    base["summary_units"] = sus
+    path.write_text(yaml.safe_dump(base, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    plan = load_plan(path)
+    assert len(plan.units) == n, (len(plan.units), n)
+    return plan
+
+
+# --------------------------------------------------------------------------- returns and what the merge must say
+
+REASONS = ["7月未召开支委会", "台账资料不全", "未见会议记录", "活动无图片资料", "学习笔记不全", "未按时整改"]
+HIGHLIGHTS = ["“主题党日+”形式新颖", "党建阵地建设规范", "学习台账详实"]
+
+# One problem per chosen return (or per chosen unit), each with what the merge must report.
+KINDS = ("text-number", "not-number", "over-limit", "step", "no-reason", "date-missing", "date-outside",
+         "date-text", "copy", "two-versions", "missing", "junk")
+FILE_CODES = {"text-number": "deduction-text-number", "not-number": "deduction-not-number",
+              "over-limit": "deduction-over-limit", "step": "deduction-step", "no-reason": "deduction-no-reason",
+              "date-missing": "date-missing", "date-outside": "date-outside-window", "date-text": "date-text"}
+# Formulas in a form whose 扣分 is text show #VALUE!; the merge notes the difference: allowed alongside.
+ALSO_ALLOWED = {"text-number": {"cached-mismatch"}, "not-number": {"cached-mismatch"}}
+
+
+def _num(d: Decimal):
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def _choices(item) -> list[Decimal]:
+    steps = int(item.limit / item.step)
+    return [item.step * k for k in range(1, steps + 1)] + ([item.limit] if item.limit % item.step else [])
+
+
+def _pick_items(plan: Plan) -> dict[str, object]:
+    items = plan.rubric.items
+    return {
+        "text": next(i for i in items if i.step == 1 and i.limit >= 2),  # "2分"
+        "over": next(i for i in items if i.limit + i.step <= i.max),  # limit + one step
+        "step": next(i for i in items if i.step >= 1 and i.limit > i.step / 2),  # half a step
+    }
+
+
+def entries_for(plan: Plan, idx: int, kind: str | None, seed: int, version: int = 2) -> FormEntries:
+    """Deterministic entries of unit idx; `kind` adds one problem. Recomputed, never stored."""
+    rng = random.Random(seed * 1_000_003 + idx * 7 + version)
+    e = FormEntries(date=WINDOW[0] + dt.timedelta(days=rng.randint(0, (WINDOW[1] - WINDOW[0]).days)))
+    for item in plan.rubric.items:
+        ie = ItemEntry()
+        if rng.random() < 0.2:
+            ie.deduction = _num(rng.choice(_choices(item)))
+            ie.reason = rng.choice(REASONS)
+        if rng.random() < 0.1:
+            ie.highlight = rng.choice(HIGHLIGHTS)
+        e.items[item.seq] = ie
+    pick = _pick_items(plan)
+    if kind == "text-number":
+        e.items[pick["text"].seq] = ItemEntry(reason="会议记录不全", deduction="2分")
+    elif kind == "not-number":
+        e.items[pick["text"].seq] = ItemEntry(reason="见附件", deduction="未扣")
+    elif kind == "over-limit":
+        it = pick["over"]
+        e.items[it.seq] = ItemEntry(reason="未落实", deduction=_num(it.limit + it.step))
+    elif kind == "step":
+        it = pick["step"]
+        e.items[it.seq] = ItemEntry(reason="部分落实", deduction=_num(it.step / 2))
+    elif kind == "no-reason":
+        e.items[pick["text"].seq] = ItemEntry(reason="", deduction=1)
+    elif kind == "date-missing":
+        e.date = None
+    elif kind == "date-outside":
+        e.date = WINDOW[1] + dt.timedelta(days=3)
+    elif kind == "date-text":
+        e.date = f"{WINDOW[0].month}月{WINDOW[0].day + 1}日"
+    elif kind == "two-versions" and version == 1:
+        e.items[plan.rubric.items[0].seq] = ItemEntry(reason="初稿", deduction=_num(plan.rubric.items[0].limit))
+    return e
+
+
+def expected_score(plan: Plan, e: FormEntries) -> Decimal:
+    total = Decimal(0)
+    for item in plan.rubric.items:
+        d = e.items.get(item.seq, ItemEntry()).deduction
+        if d is None or d == "":
+            used = Decimal(0)
+        elif isinstance(d, str):
+            t = d.strip().removesuffix("分")
+            try:
+                used = Decimal(t)
+            except Exception:
+                used = Decimal(0)
+        else:
+            used = Decimal(str(d))
+        if used > item.limit:
+            used = min(used, item.max)
+        total += max(Decimal(0), item.max - used)
+    return min(total, plan.rules.max_score)
+
+
+def design(plan: Plan, n: int, seed: int) -> dict:
+    """Which units get which problem; the rest are clean returns, some delivered inside zips."""
+    rng = random.Random(seed + 1)
+    per_kind = max(1, round(n * 0.002))
+    zipped = max(5, round(n * 0.01))
+    chosen = rng.sample(range(n), per_kind * len(KINDS) + zipped)
+    kinds: dict[int, str] = {}
+    for j, idx in enumerate(chosen[: per_kind * len(KINDS)]):
+        kinds[idx] = KINDS[j % len(KINDS)]
+    return {"kinds": kinds, "zipped": set(chosen[per_kind * len(KINDS):]), "per_kind": per_kind}
+
+
+_FILL: tuple | None = None
+
+
+def _fill_init(plan, seed, root):
+    global _FILL
+    _FILL = (plan, seed, root)
+
+
+def _rel_path(plan: Plan, idx: int) -> str:
+    u = plan.units[idx]
+    si = next(i for i, s in enumerate(plan.summary_units, 1) if s.name == u.summary)
+    return f"{si:02d}-{u.summary}/{form_filename(u)}"
+
+
+def _fill_one(job) -> tuple[int, int]:
+    idx, kind, where = job
+    plan, seed, root = _FILL
+    unit = plan.units[idx]
+    path = Path(root) / where / _rel_path(plan, idx)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = build_form(plan, unit, entries_for(plan, idx, kind, seed))
+    path.write_bytes(data)
+    os.utime(path, (1_509_000_000 + idx, 1_509_000_000 + idx))
+    if kind == "two-versions":  # an older, different first version, renamed as mail clients do
+        older = build_form(plan, unit, entries_for(plan, idx, kind, seed, version=1))
+        p1 = path.with_name(path.stem + "(1).xlsx")
+        p1.write_bytes(older)
+        os.utime(p1, (1_508_000_000 + idx, 1_508_000_000 + idx))
+    return idx, len(data)
+
+
+def fill_returns(plan: Plan, d: dict, seed: int, collected: Path, workers: int) -> dict:
+    """Write the returns with build_form (seeded entries) in a fork pool; zips, copies and junk after."""
+    n = len(plan.units)
+    jobs = []
+    for idx in range(n):
+        kind = d["kinds"].get(idx)
+        if kind == "missing":
+            continue
+        where = "_zip_stage" if idx in d["zipped"] else "."
+        jobs.append((idx, kind, where))
+    t0 = time.perf_counter()
+    ctx = mp.get_context("fork")
+    sizes = []
+    with ctx.Pool(workers, initializer=_fill_init, initargs=(plan, seed, str(collected))) as pool:
+        for _idx, size in pool.imap_unordered(_fill_one, jobs, chunksize=16):
+            sizes.append(size)
+    # zips of returns, one per summary unit, as emailed from Chinese Windows (GBK names)
+    stage = collected / "_zip_stage"
+    zips = 0
+    if stage.exists():
+        for folder in sorted(p for p in stage.iterdir() if p.is_dir()):
+            members = [(f.name, f.read_bytes()) for f in sorted(folder.iterdir())]
+            write_zip(collected / f"{folder.name}-回收.zip", members, (2017, 10, 31, 18, 0, 0))
+            zips += 1
+        shutil.rmtree(stage)
+    copies, junk = [], []
+    for idx, kind in sorted(d["kinds"].items()):
+        src = collected / _rel_path(plan, idx)
+        if kind == "copy":  # the same bytes sent again by someone else
+            dst = collected / "重复发送" / f"{plan.units[idx].name}.xlsx"
+            dst.parent.mkdir(exist_ok=True)
+            shutil.copy2(src, dst)
+            copies.append((idx, dst.relative_to(collected).as_posix()))
+        elif kind == "junk":  # an Excel lock file and a note next to the returns
+            lock = src.with_name("~$" + src.name)
+            lock.write_bytes(b"\x00" * 165)
+            note = src.with_name(f"说明{idx}.txt")
+            note.write_text("附件为评分表", encoding="utf-8")
+            junk += [lock.relative_to(collected).as_posix(), note.relative_to(collected).as_posix()]
+    return {"seconds": time.perf_counter() - t0, "files": len(sizes), "bytes": sum(sizes),
+            "mean_kb": sum(sizes) / max(1, len(sizes)) / 1024, "zips": zips, "copies": copies, "junk": junk}
+
+
+def verify(plan: Plan, d: dict, seed: int, fill: dict, report: dict) -> dict:
+    """Is everything the merge must say said, and nothing about clean returns?  From `merge --json`."""
+    problems: list[str] = []
+    n = len(plan.units)
+    kinds = d["kinds"]
+    exp_score = {plan.units[i].name: expected_score(plan, entries_for(plan, i, kinds.get(i), seed))
+                 for i in range(n) if kinds.get(i) != "missing"}
+    got = {u["unit"]: Decimal(str(u["score"])) for u in report["units"]}
+    if report["received"] != len(exp_score):
+        problems.append(f"received {report['received']}, expected {len(exp_score)}")
+    wrong = [name for name, s in exp_score.items() if got.get(name) != s]
+    if wrong:
+        problems.append(f"{len(wrong)} scores differ, e.g. {wrong[0]}: {got.get(wrong[0])} != {exp_score[wrong[0]]}")
+
+    # per-file findings: the expected code on each problem file, none on clean files
+    findings = report["findings"]
+    by_file: dict[str, list[dict]] = {}
+    for f in findings:
+        by_file.setdefault(f["file"], []).append(f)
+    pick = _pick_items(plan)
+    row = {k: L.item_row(plan.rubric.items.index(it)) for k, it in pick.items()}
+    date_ref = L.a1(*L.DATE_CELL)
+    cell_of = {"text-number": L.a1(row["text"], L.COL_DEDUCTION), "not-number": L.a1(row["text"], L.COL_DEDUCTION),
+               "over-limit": L.a1(row["over"], L.COL_DEDUCTION), "step": L.a1(row["step"], L.COL_DEDUCTION),
+               "no-reason": L.a1(row["text"], L.COL_REASON), "date-missing": date_ref, "date-outside": date_ref,
+               "date-text": date_ref}
+    expected_files: dict[str, set[str]] = {}
+    found_expected = 0
+    for idx, kind in kinds.items():
+        if kind not in FILE_CODES:
+            continue
+        name = _rel_path(plan, idx)
+        code = FILE_CODES[kind]
+        expected_files[name] = {code} | ALSO_ALLOWED.get(kind, set())
+        hit = [f for f in by_file.get(name, []) if f["code"] == code and f["cell"] == cell_of[kind]]
+        if hit:
+            found_expected += 1
+        else:
+            problems.append(f"{name}: {code} at {cell_of[kind]} not reported")
+    for name in [c for _i, c in fill["copies"]]:
+        expected_files[name] = {"file-duplicate-copy"}
+        if not any(f["code"] == "file-duplicate-copy" for f in by_file.get(name, [])):
+            problems.append(f"{name}: file-duplicate-copy not reported")
+        else:
+            found_expected += 1
+    for name in fill["junk"]:
+        expected_files[name] = {"file-ignored"}
+        if not any(f["code"] == "file-ignored" for f in by_file.get(name, [])):
+            problems.append(f"{name}: file-ignored not reported")
+        else:
+            found_expected += 1
+    unexpected = []
+    for name, fs in by_file.items():
+        if not name:
+            continue
+        allowed = expected_files.get(name)
+        if allowed is None:
+            if any(f["code"] != "unit-duplicate" for f in fs):
+                unexpected.append(f"{name}: {[f['code'] for f in fs]}")
+        else:
+            extra = [f["code"] for f in fs if f["code"] not in allowed]
+            if extra:
+                unexpected.append(f"{name}: {extra}")
+    if unexpected:
+        problems.append(f"{len(unexpected)} files with unexpected findings, e.g. {unexpected[:3]}")
+
+    # merge-level findings: missing units, two versions of one unit, the one-third rule
+    codes_by_unit: dict[str, set[str]] = {}
+    for f in findings:
+        codes_by_unit.setdefault(f["unit"], set()).add(f["code"])
+    for idx, kind in kinds.items():
+        u = plan.units[idx].name
+        if kind == "missing" or kind == "two-versions":
+            code = "unit-missing" if kind == "missing" else "unit-duplicate"
+            if code in codes_by_unit.get(u, set()):
+                found_expected += 1
+            else:
+                problems.append(f"{u}: {code} not reported")
+    high_by_summary: dict[str, int] = {}
+    for name, s in exp_score.items():
+        if s >= plan.rules.high_score:
+            su = plan.unit(name).summary
+            high_by_summary[su] = high_by_summary.get(su, 0) + 1
+    exp_quota = {s.name for s in plan.summary_units if high_by_summary.get(s.name, 0) > plan.rules.quota(len(s.units))}
+    got_quota = {f["summary"] for f in findings if f["code"] == "quota-exceeded"}
+    if exp_quota != got_quota:
+        problems.append(f"quota-exceeded for {sorted(got_quota)}, expected {sorted(exp_quota)}")
+    exp_level = sum(1 for k in kinds.values() if k in ("missing", "two-versions")) + len(exp_quota)
+    level_codes = {"unit-missing", "unit-duplicate", "quota-exceeded", "summary-no-returns"}
+    got_level = sum(1 for f in findings if f["code"] in level_codes)
+    if got_level != exp_level:
+        problems.append(f"{got_level} merge-level findings, expected {exp_level}")
+    return {
+        "ok": not problems,
+        "units_scored": len(got),
+        "scores_checked": len(exp_score),
+        "expected_findings_found": found_expected,
+        "quota_exceeded_summaries": len(exp_quota),
+        "findings_total": len(findings),
+        "problems": problems[:20],
+    }
+
+
+# --------------------------------------------------------------------------- measuring a command
+
+
+class TreeSampler(threading.Thread):
+    """Sums Rss and Pss (/proc/PID/smaps_rollup) over a process and all its descendants."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.stop = threading.Event()
+        self.peak_pss = self.peak_rss = 0
+        self.max_procs = 0
+        self.samples = 0
+
+    @staticmethod
+    def _tree(root: int) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                    s = fh.read()
+            except OSError:
+                continue
+            ppid = int(s[s.rfind(b")") + 2:].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+        out, todo = [], [root]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            todo.extend(children.get(p, []))
+        return out
+
+    def run(self):
+        while not self.stop.is_set():
+            rss = pss = 0
+            pids = self._tree(self.pid)
+            for p in pids:
+                try:
+                    with open(f"/proc/{p}/smaps_rollup", "rb") as fh:
+                        for line in fh:
+                            if line.startswith(b"Rss:"):
+                                rss += int(line.split()[1])
+                            elif line.startswith(b"Pss:"):
+                                pss += int(line.split()[1])
+                except OSError:
+                    pass
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            self.max_procs = max(self.max_procs, len(pids))
+            self.samples += 1
+            self.stop.wait(self.interval)
+
+
+def run_measured(args: list[str], stdout_path: Path | None = None, cwd: Path | None = None) -> dict:
+    """Wall, user+sys (the command and its reaped children), peak memory of the whole process tree."""
+    out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    err = tempfile.TemporaryFile()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(args, stdout=out, stderr=err, env=env(), cwd=cwd or ROOT)
+    sampler = TreeSampler(p.pid)
+    sampler.start()
+    _pid, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    sampler.stop.set()
+    sampler.join()
+    if stdout_path:
+        out.close()
+    err.seek(0)
+    stderr = err.read().decode("utf-8", "replace")
+    cpu = ru.ru_utime + ru.ru_stime
+    return {"wall_s": wall, "cpu_s": cpu, "cpu_per_wall": cpu / wall, "exit": p.returncode,
+            "peak_pss_mb": sampler.peak_pss / 1024, "peak_rss_sum_mb": sampler.peak_rss / 1024,
+            "max_rss_one_process_mb": ru.ru_maxrss / 1024, "processes": sampler.max_procs,
+            "samples": sampler.samples, "stderr_tail": stderr[-400:]}
+
+
+def median_run(args: list[str], runs: int) -> dict:
+    subprocess.run(args, env=env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm
+    times, codes = [], set()
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        r = subprocess.run(args, env=env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+        codes.add(r.returncode)
+    return {"median_ms": statistics.median(times) * 1000, "min_ms": min(times) * 1000, "runs": runs,
+            "exit": sorted(codes)}
+
+
+# --------------------------------------------------------------------------- readers, per file
+
+FORM_ROWS = range(L.ROW_FIRST_ITEM, L.ROW_FIRST_ITEM + 15)
+
+
+def _pick(get, ident_get) -> dict:
+    """The values the merge uses: identity, unit, date, per item 分值/text/highlight/reason/扣分/得分, totals."""
+    items = [(get(r, L.COL_TEXT), get(r, L.COL_MAX), get(r, L.COL_HIGHLIGHT), get(r, L.COL_REASON),
+              get(r, L.COL_DEDUCTION), get(r, L.COL_SCORE)) for r in FORM_ROWS]
+    return {"identity": [ident_get(i, 1) for i in range(1, len(L.IDENTITY_KEYS) + 1)],
+            "unit": get(*L.INFO_UNIT), "date": get(*L.DATE_CELL), "items": items,
+            "subtotal": get(L.ROW_FIRST_ITEM + 15, L.COL_SCORE), "total": get(L.ROW_FIRST_ITEM + 16, L.COL_SCORE)}
+
+
+def read_floor(path: str) -> int:
+    """The I/O floor: open the zip, read the bytes of the form sheet, the identity sheet and shared strings."""
+    with zipfile.ZipFile(path) as z:
+        return (len(z.read("xl/worksheets/sheet1.xml")) + len(z.read("xl/worksheets/sheet3.xml"))
+                + len(z.read("xl/sharedStrings.xml")))
+
+
+def read_openpyxl(path: str) -> dict:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws, idn = wb[L.FORM_SHEET], wb[L.IDENTITY_SHEET]
+    return _pick(lambda r, c: ws.cell(r + 1, c + 1).value, lambda r, c: idn.cell(r + 1, c + 1).value)
+
+
+def read_openpyxl_ro(path: str) -> dict:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    rows = list(wb[L.FORM_SHEET].iter_rows(max_row=L.ROW_FIRST_ITEM + 17, max_col=7, values_only=True))
+    irows = list(wb[L.IDENTITY_SHEET].iter_rows(max_col=2, values_only=True))
+    wb.close()
+    return _pick(lambda r, c: rows[r][c], lambda r, c: irows[r][c])
+
+
+def _read_pandas(path: str, engine: str) -> dict:
+    import pandas as pd
+
+    dfs = pd.read_excel(path, sheet_name=[L.FORM_SHEET, L.IDENTITY_SHEET], header=None, engine=engine)
+    f, i = dfs[L.FORM_SHEET], dfs[L.IDENTITY_SHEET]
+    return _pick(lambda r, c: f.iat[r, c], lambda r, c: i.iat[r, c])
+
+
+def read_pandas_openpyxl(path: str) -> dict:
+    return _read_pandas(path, "openpyxl")
+
+
+def read_pandas_calamine(path: str) -> dict:
+    return _read_pandas(path, "calamine")
+
+
+def read_calamine(path: str) -> dict:
+    import python_calamine as pc
+
+    wb = pc.CalamineWorkbook.from_path(path)
+    rows = wb.get_sheet_by_name(L.FORM_SHEET).to_python(skip_empty_area=False)
+    irows = wb.get_sheet_by_name(L.IDENTITY_SHEET).to_python(skip_empty_area=False)
+    return _pick(lambda r, c: rows[r][c], lambda r, c: irows[r][c])
+
+
+_PLAN: Plan | None = None
+
+
+def read_tool(path: str):
+    """The tool's own per-file work (read, identify, score: `merge.read_source`), one process."""
+    p = Path(path)
+    return read_source(Source(p.name, p.read_bytes(), 0.0), _PLAN, Limits())
+
+
+READERS = {
+    "floor": ("I/O floor: zip open + read form sheet, identity sheet and shared-strings bytes", read_floor),
+    "calamine": ("python-calamine, the two sheets' cells", read_calamine),
+    "tool_read_source": ("xlsx-tool merge.read_source, in process, one core", read_tool),
+    "pandas_calamine": ("pandas.read_excel(engine='calamine'), two sheets", read_pandas_calamine),
+    "openpyxl_read_only": ("openpyxl.load_workbook(read_only=True)", read_openpyxl_ro),
+    "pandas_openpyxl": ("pandas.read_excel(engine='openpyxl'), two sheets", read_pandas_openpyxl),
+    "openpyxl": ("openpyxl.load_workbook() (default)", read_openpyxl),
+}
+FAST = {"floor", "calamine", "tool_read_source"}
+
+
+def _as_number(v):
+    if v is None or v == "" or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    return str(v)
+
+
+def _same_values(a: dict, b: dict) -> bool:
+    """Same identity, unit and per-item 分值, reason and 扣分 (得分 is a formula text in openpyxl's default)."""
+    key = lambda x: ([str(v) for v in x["identity"]], str(x["unit"]),  # noqa: E731
+                     [(_as_number(i[1]), _as_number(i[3]), _as_number(i[4])) for i in x["items"]])
+    return key(a) == key(b)
+
+
+def time_loop(fn, paths: list[str]) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    for p in paths:
+        fn(p)
+    return time.perf_counter() - t0
+
+
+def _chunk_count(fn_name_paths) -> int:
+    fn_name, paths = fn_name_paths
+    fn = READERS[fn_name][1]
+    for p in paths:
+        fn(p)
+    return len(paths)
+
+
+def time_pool(fn_name: str, paths: list[str], workers: int) -> float:
+    chunks = [paths[i:i + 200] for i in range(0, len(paths), 200)]
+    t0 = time.perf_counter()
+    with mp.get_context("fork").Pool(workers) as pool:
+        sum(pool.map(_chunk_count, [(fn_name, c) for c in chunks]))
+    return time.perf_counter() - t0
+
+
+def bench_readers(plan: Plan, collected: Path, sample: int, workers: int, seed: int) -> dict:
+    global _PLAN
+    _PLAN = plan
+    paths = sorted(str(p) for p in collected.rglob("*.xlsx") if not p.name.startswith("~$"))
+    for p in paths:  # the page cache holds every file, as for the merge
+        Path(p).read_bytes()
+    rng = random.Random(seed + 2)
+    small = sorted(rng.sample(paths, min(sample, len(paths))))
+    fast = paths if len(paths) <= 4 * sample else sorted(rng.sample(paths, 4 * sample))
+    ref = read_calamine(small[0])
+    out = {}
+    for name, (what, fn) in READERS.items():
+        use = fast if name in FAST else small
+        fn(use[0])  # imports, caches
+        secs = time_loop(fn, use)
+        row = {"what": what, "files": len(use), "per_file_ms": secs / len(use) * 1000,
+               "sampled": len(use) < len(paths)}
+        if name not in ("floor", "tool_read_source"):
+            row["same_values"] = _same_values(fn(small[0]), ref)
+        out[name] = row
+        log(f"  {name}: {row['per_file_ms']:.3f} ms/file over {len(use)} files")
+    for name in ("floor", "calamine"):
+        secs = time_pool(name, fast, workers)
+        out[f"{name}_{workers}proc"] = {"what": f"{READERS[name][0]}, {workers} processes (fork pool)",
+                                        "files": len(fast), "per_file_ms": secs / len(fast) * 1000,
+                                        "sampled": len(fast) < len(paths)}
+    return out
+
+
+# --------------------------------------------------------------------------- writers, per form
+
+
+def plain_xlsxwriter_form(plan: Plan, unit) -> bytes:
+    """What a Python user would write with xlsxwriter for the same form: the same cells, merges, formulas
+    (with cached values), data validations and the guide/identity sheets; one border format; no
+    conditional formats, print setup, protection or document properties."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    f = wb.add_format({"border": 1, "text_wrap": True, "valign": "vcenter", "font_name": "宋体"})
+    ws = wb.add_worksheet(L.FORM_SHEET)
+    s = plan.summary(unit.summary)
+    ws.merge_range(0, 0, 0, 6, plan.form_title, f)
+    ws.write_string(1, 0, L.UNIT_LABEL)
+    ws.write_string(1, 1, unit.name)
+    ws.merge_range(1, 2, 1, 3, L.SUMMARY_LABEL + s.name, f)
+    ws.write_string(1, 4, L.DATE_LABEL)
+    ws.merge_range(1, 5, 1, 6, "", f)
+    ws.data_validation(1, 5, 1, 5, {"validate": "date", "criteria": "between",
+                                    "minimum": dt.datetime.combine(s.window[0], dt.time()),
+                                    "maximum": dt.datetime.combine(s.window[1], dt.time()),
+                                    "input_title": "核查时间", "input_message": "请填写实地核查的日期"})
+    for c, h in enumerate(L.HEADERS):
+        ws.write_string(2, c, h, f)
+    for i, item in enumerate(plan.rubric.items):
+        r = 3 + i
+        ws.write_string(r, 0, item.category, f)
+        ws.write_string(r, 1, item.text, f)
+        ws.write_number(r, 2, _num(item.max), f)
+        ws.write_blank(r, 3, None, f)
+        ws.write_blank(r, 4, None, f)
+        ws.write_blank(r, 5, None, f)
+        ws.write_formula(r, 6, f"=MAX(0,C{r + 1}-F{r + 1})", f, _num(item.max))
+        ws.data_validation(r, 5, r, 5, {"validate": "decimal", "criteria": "between", "minimum": 0,
+                                        "maximum": _num(item.limit), "input_title": f"第{item.seq}项扣分",
+                                        "input_message": item.basis[:250]})
+    n = len(plan.rubric.items)
+    ws.write_string(3 + n, 0, L.SUBTOTAL_LABEL, f)
+    for c in (2, 5, 6):
+        col = "CDEFG"[c - 2]
+        ws.write_formula(3 + n, c, f"=SUM({col}4:{col}{3 + n})", f, _num(plan.rubric.total) if c != 5 else 0)
+    ws.write_string(4 + n, 0, "核定得分", f)
+    ws.write_formula(4 + n, 6, f"=MIN(98,G{4 + n})", f, 98)
+    g = wb.add_worksheet(L.GUIDE_SHEET)
+    for i in range(20):
+        g.write_string(i, 0, f"填表说明第{i}行：扣分只填数字，凡扣分必须写明原因。")
+    idn = wb.add_worksheet(L.IDENTITY_SHEET)
+    idn.write_string(0, 0, L.IDENTITY_MARK)
+    for i, (_k, label) in enumerate(L.IDENTITY_KEYS, 1):
+        idn.write_string(i, 0, label)
+        idn.write_string(i, 1, unit.name)
+    idn.hide()
+    wb.close()
+    return buf.getvalue()
+
+
+def bench_writers(plan: Plan, sample: int, scratch: Path, floor_files: int) -> dict:
+    units = plan.units[:: max(1, len(plan.units) // sample)][:sample]
+    build_form(plan, units[0])
+    plain_xlsxwriter_form(plan, units[0])
+    gc.collect()
+    t0 = time.perf_counter()
+    for u in units:
+        build_form(plan, u)
+    t_build = (time.perf_counter() - t0) / len(units)
+    t0 = time.perf_counter()
+    for u in units:
+        plain_xlsxwriter_form(plan, u)
+    t_plain = (time.perf_counter() - t0) / len(units)
+    data = build_form(plan, units[0])
+    d = scratch / "floor_write"
+    d.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for i in range(floor_files):
+        (d / f"{i:05d}-评分细则.xlsx").write_bytes(data)
+    t_floor = (time.perf_counter() - t0) / floor_files
+    shutil.rmtree(d)
+    return {
+        "floor_write": {"what": "write one already-built form's bytes to a new file", "files": floor_files,
+                        "per_form_ms": t_floor * 1000},
+        "xlsxwriter_memory": {"what": "plain xlsxwriter, same cells/formulas/validations, to memory, one core",
+                              "forms": len(units), "per_form_ms": t_plain * 1000},
+        "tool_build_form": {"what": "xlsx-tool form_writer.build_form to memory, one core", "forms": len(units),
+                            "per_form_ms": t_build * 1000},
+        "form_kb": len(data) / 1024,
+    }
+
+
+# --------------------------------------------------------------------------- merge phases, profiles
+
+
+def merge_phases(plan: Plan, collected: Path) -> dict:
+    """The merge's own phases, in process, as the CLI runs them (default workers)."""
+    gc.collect()
+    t0 = time.perf_counter()
+    n_src = sum(1 for _ in iter_sources(collected, Limits()))
+    t_scan = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    files = read_all(plan, collected, Limits())
+    t_read = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = decide(plan, files, str(collected), dt.date(2017, 11, 6))
+    t_decide = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    data = build_summary(result)
+    t_summary = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    json.dumps(to_json(result), ensure_ascii=False, indent=1)
+    t_json = time.perf_counter() - t0
+    return {"sources": n_src, "scan_and_read_bytes_s": t_scan, "read_all_s": t_read, "decide_s": t_decide,
+            "build_summary_s": t_summary, "summary_kb": len(data) / 1024, "to_json_s": t_json}
+
+
+def profile(plan: Plan, collected: Path, out_dir: Path, top: int = 25) -> dict:
+    global _PLAN
+    _PLAN = plan
+    paths = sorted(str(p) for p in collected.rglob("*.xlsx") if not p.name.startswith("~$"))[:400]
+    blobs = [(Path(p).name, Path(p).read_bytes()) for p in paths]
+    out = {}
+    for name, fn in (("read_source", lambda: [read_source(Source(n, b, 0.0), plan, Limits()) for n, b in blobs]),
+                     ("build_form", lambda: [build_form(plan, u) for u in plan.units[:60]])):
+        fn()
+        pr = cProfile.Profile()
+        pr.enable()
+        fn()
+        pr.disable()
+        s = io.StringIO()
+        pstats.Stats(pr, stream=s).strip_dirs().sort_stats("tottime").print_stats(top)
+        path = out_dir / f"profile-{name}.txt"
+        path.write_text(s.getvalue(), encoding="utf-8")
+        out[name] = str(path)
+        print(f"\n--- cProfile {name} (top {top} by tottime) ---")
+        print("\n".join(s.getvalue().splitlines()[:top + 12]))
+    return out
+
+
+# --------------------------------------------------------------------------- one N
+
+
+def bench_n(n: int, args, work: Path) -> dict:
+    log(f"N={n}: plan")
+    base = work / f"n{n}"
+    base.mkdir(parents=True)
+    plan_path = base / "plan.yaml"
+    plan = synthetic_plan(n, args.seed, plan_path)
+    res: dict = {"units": n, "summary_units": len(plan.summary_units)}
+
+    log(f"N={n}: generate (CLI, end to end)")
+    gen = run_measured([PY, "-m", "xlsx_tool", "generate", "--plan", str(plan_path), "--out", str(base / "blank")])
+    if gen["exit"] != 0:
+        raise SystemExit(f"generate failed: {gen['stderr_tail']}")
+    blank = sorted((base / "blank").rglob("*.xlsx"))
+    gen["forms"] = len(blank)
+    gen["per_form_ms"] = gen["wall_s"] / n * 1000
+    gen["cpu_per_form_ms"] = gen["cpu_s"] / n * 1000
+    res["generate"] = gen
+    shutil.rmtree(base / "blank")
+
+    log(f"N={n}: generate baselines")
+    res["writers"] = bench_writers(plan, min(args.sample, n, 300), base, min(n, 2000))
+
+    log(f"N={n}: fill returns ({args.workers} processes)")
+    d = design(plan, n, args.seed)
+    collected = base / "collected"
+    fill = fill_returns(plan, d, args.seed, collected, args.workers)
+    res["fill"] = {k: v for k, v in fill.items() if k not in ("copies", "junk")}
+    res["fill"]["problems_injected"] = {k: sum(1 for v in d["kinds"].values() if v == k) for k in KINDS}
+    res["fill"]["in_zips"] = len(d["zipped"])
+    files_on_disk = sum(1 for p in collected.rglob("*") if p.is_file())
+
+    log(f"N={n}: merge (CLI, end to end)")
+    m = run_measured([PY, "-m", "xlsx_tool", "merge", str(collected), "--plan", str(plan_path),
+                      "--out", str(base / "out"), "--date", MERGE_DATE])
+    m["returns"] = n - sum(1 for v in d["kinds"].values() if v == "missing")
+    m["files_on_disk"] = files_on_disk
+    res["merge"] = m
+    if m["exit"] not in (0, 1):
+        raise SystemExit(f"merge failed: {m['stderr_tail']}")
+
+    log(f"N={n}: merge --json (checks complete?)")
+    jpath = base / "merge.json"
+    mj = run_measured([PY, "-m", "xlsx_tool", "merge", str(collected), "--plan", str(plan_path),
+                       "--out", str(base / "out2"), "--date", MERGE_DATE, "--json"], stdout_path=jpath)
+    report = json.loads(jpath.read_text(encoding="utf-8"))
+    res["merge_json"] = {k: mj[k] for k in ("wall_s", "cpu_s", "peak_pss_mb", "exit")}
+    res["checks"] = verify(plan, d, args.seed, fill, report)
+    # per file = per workbook read (returns, resent copies and first versions, zip members included)
+    m["workbooks"] = sum(1 for f in report["files"] if f["file"].endswith(".xlsx") and "~$" not in f["file"])
+    m["per_file_ms"] = m["wall_s"] / m["workbooks"] * 1000
+    m["cpu_per_file_ms"] = m["cpu_s"] / m["workbooks"] * 1000
+    del report
+
+    log(f"N={n}: merge phases (in process)")
+    res["merge_phases"] = merge_phases(plan, collected)
+
+    log(f"N={n}: readers per file")
+    res["readers"] = bench_readers(plan, collected, args.sample, args.workers, args.seed)
+    if args.profile:
+        res["profiles"] = profile(plan, collected, Path(args.json).parent if args.json else base)
+    if not args.keep:
+        shutil.rmtree(base)
+    return res
+
+
+def bench_startup(work: Path, runs: int) -> dict:
+    empty = work / "empty"
+    empty.mkdir()
+    cmds = {
+        "python_pass": [PY, "-c", "pass"],
+        "import_click": [PY, "-c", "import click"],
+        "tool_help": [PY, "-m", "xlsx_tool", "--help"],
+        "tool_merge_empty": [PY, "-m", "xlsx_tool", "merge", str(empty), "--out", str(work / "empty_out"),
+                             "--date", MERGE_DATE],
+        "import_yaml": [PY, "-c", "import yaml"],
+        "import_xlsxwriter": [PY, "-c", "import xlsxwriter"],
+        "import_openpyxl": [PY, "-c", "import openpyxl"],
+        "import_pandas": [PY, "-c", "import pandas"],
+        "import_calamine": [PY, "-c", "import python_calamine"],
+    }
+    script = shutil.which("xlsx-tool")
+    if script:
+        cmds["xlsx_tool_script_help"] = [script, "--help"]
+    out = {}
+    for name, cmd in cmds.items():
+        out[name] = median_run(cmd, runs if not name.startswith("import_") or name == "import_click" else 3)
+        out[name]["cmd"] = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def verdicts(results: dict) -> list[dict]:
+    out = []
+
+    def check(name, ok, measured, target, at=""):
+        out.append({"target": name, "pass": bool(ok), "measured": measured, "target_value": target, "at": at})
+
+    ns = sorted(results["n"], key=int)
+    big = results["n"][ns[-1]]
+    at = f"N={ns[-1]}"
+    m, r, g, w = big["merge"], big["readers"], big["generate"], big["writers"]
+    floor = r["floor"]["per_file_ms"]
+    check("merge per file within 3x of the floor", m["per_file_ms"] <= T_MERGE_FLOOR * floor,
+          f"{m['per_file_ms']:.3f} ms = {m['per_file_ms'] / floor:.1f}x floor {floor:.3f} ms", f"<= {T_MERGE_FLOOR}x", at)
+    check("merge uses both cores", m["cpu_per_wall"] >= T_BOTH_CORES,
+          f"(user+sys)/wall = {m['cpu_per_wall']:.2f}", f">= {T_BOTH_CORES}", at)
+    ox = r["openpyxl"]["per_file_ms"]
+    check("merge at least 20x faster than the openpyxl loop", ox / m["per_file_ms"] >= T_MERGE_OPENPYXL,
+          f"{ox / m['per_file_ms']:.1f}x ({ox:.2f} ms vs {m['per_file_ms']:.3f} ms)", f">= {T_MERGE_OPENPYXL}x", at)
+    check("merge peak memory under 300 MB", m["peak_pss_mb"] < T_MERGE_MB,
+          f"{m['peak_pss_mb']:.0f} MB (Pss summed over processes; Rss sum {m['peak_rss_sum_mb']:.0f} MB)",
+          f"< {T_MERGE_MB:.0f} MB", at)
+    if len(ns) > 1:
+        small = results["n"][ns[0]]
+        dn = big["merge"]["workbooks"] - small["merge"]["workbooks"]
+        slope_kb = (big["merge"]["peak_pss_mb"] - small["merge"]["peak_pss_mb"]) * 1024 / dn
+        file_kb = big["fill"]["mean_kb"]
+        check("merge memory flat in N (grows by less than one return's bytes per return)", slope_kb < file_kb,
+              f"+{slope_kb:.1f} KB per return (N={ns[0]}: {small['merge']['peak_pss_mb']:.0f} MB, "
+              f"N={ns[-1]}: {big['merge']['peak_pss_mb']:.0f} MB)", f"< {file_kb:.1f} KB (mean return size)",
+              f"N={ns[0]}..{ns[-1]}")
+    check("generate uses both cores", g["cpu_per_wall"] >= T_BOTH_CORES,
+          f"(user+sys)/wall = {g['cpu_per_wall']:.2f}", f">= {T_BOTH_CORES}", at)
+    xw = w["xlsxwriter_memory"]["per_form_ms"]
+    check("generate per form <= xlsxwriter writing one form to memory", g["per_form_ms"] <= xw,
+          f"{g['per_form_ms']:.2f} ms vs {xw:.2f} ms ({g['per_form_ms'] / xw:.2f}x)", "<= 1x", at)
+    fw = w["floor_write"]["per_form_ms"]
+    check("(stretch) generate per form within 3x of writing one form's bytes", g["per_form_ms"] <= T_GEN_FLOOR * fw,
+          f"{g['per_form_ms']:.2f} ms = {g['per_form_ms'] / fw:.1f}x floor {fw:.3f} ms", f"<= {T_GEN_FLOOR}x", at)
+    st = results.get("startup")
+    if st:
+        click = st["import_click"]["median_ms"]
+        for key, label in (("tool_help", "`xlsx-tool --help` starts within 1.5x of `import click`"),
+                           ("tool_merge_empty", "merge of an empty folder starts within 1.5x of `import click`")):
+            t = st[key]["median_ms"]
+            check(label, t <= T_STARTUP * click, f"{t:.0f} ms = {t / click:.2f}x ({click:.0f} ms)",
+                  f"<= {T_STARTUP}x", "startup")
+    for n in ns:
+        c = results["n"][n]["checks"]
+        check("the aggregator's checks stay complete", c["ok"],
+              f"{c['scores_checked']} scores, {c['expected_findings_found']} expected findings found"
+              + ("" if c["ok"] else f"; {c['problems'][:2]}"), "all", f"N={n}")
+    return out
+
+
+def print_report(results: dict) -> None:
+    for n in sorted(results["n"], key=int):
+        r = results["n"][n]
+        g, w, m, rd, ph = r["generate"], r["writers"], r["merge"], r["readers"], r["merge_phases"]
+        print(f"\n=== N = {n} units ({r['summary_units']} summary units) ===")
+        print(f"generate (CLI, end to end): {g['wall_s']:.2f} s wall, {g['cpu_s']:.2f} s cpu "
+              f"({g['cpu_per_wall']:.2f} cores), peak {g['peak_pss_mb']:.0f} MB; {g['per_form_ms']:.2f} ms/form")
+        fw = w["floor_write"]["per_form_ms"]
+        print(f"  {'per form':<64} {'ms':>8} {'x floor':>8} {'x tool':>8}")
+        rows = [("xlsx-tool generate, end to end (wall / N)", g["per_form_ms"])]
+        rows += [(f"{v['what']}", v["per_form_ms"]) for k, v in w.items() if isinstance(v, dict)]
+        for what, ms in rows:
+            print(f"  {what[:64]:<64} {ms:>8.3f} {ms / fw:>8.1f} {ms / g['per_form_ms']:>8.2f}")
+        f = r["fill"]
+        print(f"fill: {f['files']} returns ({f['mean_kb']:.1f} KB each, {f['in_zips']} inside {f['zips']} zips) "
+              f"in {f['seconds']:.1f} s")
+        print(f"merge (CLI, end to end): {m['wall_s']:.2f} s wall, {m['cpu_s']:.2f} s cpu ({m['cpu_per_wall']:.2f} cores), "
+              f"peak {m['peak_pss_mb']:.0f} MB Pss / {m['peak_rss_sum_mb']:.0f} MB Rss over {m['processes']} processes, "
+              f"largest process {m['max_rss_one_process_mb']:.0f} MB; {m['workbooks']} workbooks, "
+              f"{m['per_file_ms']:.3f} ms/workbook; exit {m['exit']}")
+        print(f"  phases in process: scan+read bytes {ph['scan_and_read_bytes_s']:.2f} s, read_all {ph['read_all_s']:.2f} s, "
+              f"decide {ph['decide_s']:.2f} s, summary xlsx {ph['build_summary_s']:.2f} s, json {ph['to_json_s']:.2f} s")
+        fl = rd["floor"]["per_file_ms"]
+        print(f"  {'per file':<64} {'ms':>8} {'x floor':>8} {'x tool':>8}")
+        rows = [("xlsx-tool merge, end to end (wall / workbooks read)", m["per_file_ms"], "")]
+        rows += [(v["what"] + (f" [{v['files']} files]" if v["sampled"] else ""), v["per_file_ms"],
+                  "" if v.get("same_values", True) else " (values differ!)") for v in rd.values()]
+        for what, ms, note in rows:
+            print(f"  {what[:64]:<64} {ms:>8.3f} {ms / fl:>8.1f} {ms / m['per_file_ms']:>8.2f}{note}")
+        c = r["checks"]
+        print(f"checks: {'complete' if c['ok'] else 'INCOMPLETE'} — {c['units_scored']} units scored, "
+              f"{c['expected_findings_found']} expected findings found, {c['findings_total']} findings in all"
+              + ("" if c["ok"] else f"\n  {c['problems']}"))
+    st = results.get("startup")
+    if st:
+        print("\n=== startup (median of runs, ms) ===")
+        click = st["import_click"]["median_ms"]
+        for k, v in st.items():
+            print(f"  {v['cmd'][:70]:<70} {v['median_ms']:>7.0f} {v['median_ms'] / click:>6.2f}x click")
+    print("\n=== targets ===")
+    for v in results["targets"]:
+        print(f"  {'PASS' if v['pass'] else 'FAIL'}  {v['target']} [{v['at']}]: {v['measured']} (target {v['target_value']})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--units", type=int, action="append", help="N units (repeat: --units 137 --units 10000)")
+    ap.add_argument("--json", help="write the result here (e.g. bench/results/latest.json)")
+    ap.add_argument("--sample", type=int, default=500,
+                    help="files per slow alternative (openpyxl, pandas); fast readers use 4x this (default 500)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for filling and 2-process floors")
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--startup-runs", type=int, default=9)
+    ap.add_argument("--no-startup", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="cProfile read_source and build_form (text next to --json)")
+    ap.add_argument("--workdir", help="scratch folder (default: a new temporary folder)")
+    ap.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = ap.parse_args()
+    units = args.units or [137]
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="xlsx-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+
+    def version(pkg):
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return None
+
+    results = {
+        "when": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "loadavg_at_start": os.getloadavg()},
+        "versions": {p: version(p) for p in ("XlsxWriter", "openpyxl", "pandas", "python-calamine", "click", "PyYAML")},
+        "settings": {"units": units, "sample": args.sample, "workers": args.workers, "seed": args.seed},
+        "n": {},
+    }
+    try:
+        if not args.no_startup:
+            log("startup")
+            results["startup"] = bench_startup(work, args.startup_runs)
+        for n in units:
+            results["n"][str(n)] = bench_n(n, args, work)
+            if args.json:  # partial results survive a later failure
+                Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        results["targets"] = verdicts(results)
+    finally:
+        if not args.keep and not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    print_report(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"\nresult: {args.json}")
+
+
+if __name__ == "__main__":
+    main()

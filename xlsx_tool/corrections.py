@@ -1,0 +1,71 @@
+"""Correction lists: for each summary unit whose returns have errors, what to send back and fix.
+
+The folder is rebuilt on every merge: a fixed return (picked by the duplicate rule)
+drops its lines, and a summary unit with nothing left to fix loses its list.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from . import findings as FX
+from .files import safe_filename, staged_dir
+from .form_writer import FONT_PROPS
+from .merge import MergeResult
+from .summary_writer import SEVERITY_ORDER, _Book
+
+FOLDER = "退回修改清单"
+# Findings about the merge itself, not about a file the group can fix.
+NOT_FOR_GROUPS = {"unit-duplicate", "summary-no-returns", "file-ignored", "file-duplicate-copy", "file-macro"}
+
+
+def correction_lines(result: MergeResult) -> dict[str, list[FX.Finding]]:
+    """Summary unit name -> its errors and warnings, only for summary units with at least one error."""
+    by_summary: dict[str, list[FX.Finding]] = {}
+    for f in result.findings:
+        if f.summary and f.severity != FX.INFO and f.code not in NOT_FOR_GROUPS:
+            by_summary.setdefault(f.summary, []).append(f)
+    order = {u.name: i for i, u in enumerate(result.plan.units)}
+    return {
+        s: sorted(fs, key=lambda f: (order.get(f.unit, 1 << 30), SEVERITY_ORDER[f.severity], f.file, f.cell))
+        for s, fs in by_summary.items()
+        if any(f.severity == FX.ERROR for f in fs)
+    }
+
+
+def build_list(result: MergeResult, summary_name: str, lines: list[FX.Finding]) -> bytes:
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                   "strings_to_urls": False, "default_format_properties": dict(FONT_PROPS)})
+    B = _Book(wb)
+    ws = wb.add_worksheet("退回修改清单")
+    plan = result.plan
+    errors = sum(1 for f in lines if f.severity == FX.ERROR)
+    sev = {FX.ERROR: B.error, FX.WARNING: B.warn}
+    B.table(ws, 0, ["序号", "被核查单位", "文件", "单元格", "问题", "应当", "级别"], [5, 18, 30, 7, 50, 34, 6],
+            [[i, f.unit, f.file, (f.cell, B.center), f.message, f.expected, (f.severity, sev[f.severity])]
+             for i, f in enumerate(lines, 1)],
+            title=f"{summary_name}：评分表退回修改清单",
+            info=f"{plan.period}  汇总时间：{result.merged_on:%Y年%m月%d日}  “错误”{errors}条须改正，“警告”请核实；"
+                 f"改好后请于 {plan.deadline:%Y年%m月%d日} 前重新交回。")
+    wb.close()
+    return buf.getvalue()
+
+
+def write_lists(result: MergeResult, out_dir: Path) -> list[Path]:
+    """Replace out_dir/退回修改清单/ as a whole; returns the lists written."""
+    from .generate import summary_folder
+
+    lists = correction_lines(result)
+    written = []
+    with staged_dir(Path(out_dir)) as stage:
+        folder = stage / FOLDER
+        folder.mkdir()
+        for name, lines in lists.items():
+            path = folder / f"{safe_filename(summary_folder(result.plan, name))}-退回修改清单.xlsx"
+            path.write_bytes(build_list(result, name, lines))
+            written.append(Path(out_dir) / FOLDER / path.name)
+    return written
