@@ -198,6 +198,7 @@ COL_WIDTHS = (6, 26, 7, 7, 7, 7, 7, 7, 7, 1)  # A..J, in 宋体 10.5 character u
 # prints 783 pt.  A fixed scale, not "fit to page": Excel ignores manual page breaks when fitting.
 PRINT_SCALE = 72
 ROW_PX = 20  # a default row (15 pt)
+GAP_PX = 12  # between stacked charts
 _CN = "一二三四五六七八九十"
 
 
@@ -209,10 +210,6 @@ def _cell_value(v):
     if isinstance(v, Decimal):
         return int(v) if v == v.to_integral_value() else float(v)
     return v
-
-
-def _rows_for(height: int) -> int:
-    return -(-(height + 12) // ROW_PX)
 
 
 @dataclass
@@ -242,6 +239,11 @@ class _Sheet:
         self.f_bad = wb.add_format({**cell, "align": "center", "num_format": "0", "bold": True, "font_color": "#C00000"})
         self.row = 0
         self.breaks: list[int] = []
+        self.px: dict[int, int] = {}  # row -> height in pixels, where not the default
+
+    def set_row(self, row: int, points: float) -> None:
+        self.ws.set_row(row, points)
+        self.px[row] = round(points * 4 / 3)
 
     def font_props(self, size: float, bold: bool = False) -> dict:
         return {"name": self.font, "size": size, "bold": bold, "charset": 134}
@@ -250,7 +252,7 @@ class _Sheet:
         if self.breaks or self.row > 3:
             self.breaks.append(self.row)
         self.ws.merge_range(self.row, 0, self.row, TABLE_COLS - 1, text, self.f_heading)
-        self.ws.set_row(self.row, 24)
+        self.set_row(self.row, 24)
         self.row += 1
 
     def put(self, r: int, c: int, v, fmt) -> None:
@@ -268,42 +270,45 @@ class _Sheet:
         """A bordered table at the current row; returns (first data row, last data row)."""
         for c, h in enumerate(headers):
             self.ws.write_string(self.row, c, h, self.f_head)
-        self.ws.set_row(self.row, 30)
+        self.set_row(self.row, 30)
         first = self.row + 1
         for values in rows:
             self.row += 1
             if height:
-                self.ws.set_row(self.row, height)
+                self.set_row(self.row, height)
             for c, (v, fmt) in enumerate(zip(values, fmts)):
                 self.put(self.row, c, v, fmt)
         self.row += 1
         return first, first + len(rows) - 1
 
-    def chart(self, top: int, title: str, cat_col: int, first: int, last: int, series: list[_Series],
-              y_title: str, height: int, rotate: bool = False) -> int:
-        """A column chart at row `top` beside the tables; returns the row under it."""
+    def chart(self, top: int, y: int, title: str, cat_col: int, first: int, last: int, series: list[_Series],
+              y_title: str, height: int, rotate: bool = False, labels: bool = True,
+              y_min: float | None = None) -> int:
+        """A column chart anchored at row `top`, `y` pixels down, beside the tables; returns the pixel under it."""
         if not self.draw or last < first:
-            return top
+            return y
         ch = self.wb.add_chart({"type": "column"})
         for s in series:
-            ch.add_series({
+            spec = {
                 "name": [self.name, first - 1, s.col],
                 "categories": [self.name, first, cat_col, last, cat_col],
                 "values": [self.name, first, s.col, last, s.col],
                 "fill": {"color": s.color},
                 "border": {"none": True},
                 "gap": 60,
-                "data_labels": {"value": True, "num_format": "0%" if s.percent else "0.##",
-                                "font": self.font_props(8)},
-            })
+            }
+            if labels:
+                spec["data_labels"] = {"value": True, "num_format": "0%" if s.percent else "0.##",
+                                       "font": self.font_props(8)}
+            ch.add_series(spec)
         ch.set_title({"name": title, "name_font": self.font_props(12, bold=True), "overlay": False})
         pct = any(s.percent for s in series)
-        y = {"name": y_title, "name_font": self.font_props(9), "num_font": self.font_props(9),
-             "num_format": "0%" if pct else "0.##", "min": 0,
-             "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}}
+        axis = {"name": y_title, "name_font": self.font_props(9), "num_font": self.font_props(9),
+                "num_format": "0%" if pct else "0.##", "min": 0 if y_min is None else y_min,
+                "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}}
         if pct:
-            y["max"] = 1
-        ch.set_y_axis(y)
+            axis["max"] = 1
+        ch.set_y_axis(axis)
         x_font = self.font_props(9)
         if rotate:
             x_font["rotation"] = -45
@@ -314,11 +319,16 @@ class _Sheet:
             ch.set_legend({"none": True})
         ch.show_blanks_as("gap")
         ch.set_size({"width": CHART_W, "height": height})
-        self.ws.insert_chart(top, CHART_COL, ch, {"x_offset": 2, "y_offset": 4, "object_position": 1})
-        return top + _rows_for(height)
+        self.ws.insert_chart(top, CHART_COL, ch, {"x_offset": 2, "y_offset": y + 4, "object_position": 2})
+        return y + 4 + height + GAP_PX
 
-    def end_block(self, chart_bottom: int) -> None:
-        self.row = max(self.row, chart_bottom) + 1
+    def end_block(self, top: int, bottom_px: int) -> None:
+        """Move below both the table and the charts that start at row `top`."""
+        r, y = top, 0
+        while y < bottom_px:
+            y += self.px.get(r, ROW_PX)
+            r += 1
+        self.row = max(self.row, r) + 1
 
 
 def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = STATS_SHEET):
