@@ -62,10 +62,21 @@ T_GEN_FLOOR = 3.0  # stretch: generate per form <= 3x writing one form's bytes
 T_STARTUP = 1.5  # --help and merge of an empty folder <= 1.5x `python -c "import click"`
 
 
-def env() -> dict:
+PYCACHE: Path | None = None  # compiled bytecode for the CLI runs, kept in the scratch folder
+
+
+def env(bytecode: bool = True) -> dict:
+    """The CLI runs as an installed package would: bytecode compiled once and reused (the source tree is
+    left alone: the cache lives in the scratch folder).  bytecode=False: every module compiled at start."""
     e = dict(os.environ)
     e["PYTHONPATH"] = str(ROOT) + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
     e.pop("XLSX_TOOL_DEBUG", None)
+    if bytecode and PYCACHE:
+        e.pop("PYTHONDONTWRITEBYTECODE", None)
+        e["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    else:
+        e["PYTHONDONTWRITEBYTECODE"] = "1"
+        e.pop("PYTHONPYCACHEPREFIX", None)
     return e
 
 
@@ -135,7 +146,8 @@ def _choices(item) -> list[Decimal]:
 
 
 def _pick_items(plan: Plan) -> dict[str, object]:
-    items = plan.rubric.items
+    special = {plan.rules.test_item, getattr(plan.rules, "rectification_item", None)}
+    items = [i for i in plan.rubric.items if i.seq not in special]
     return {
         "text": next(i for i in items if i.step == 1 and i.limit >= 2),  # "2分"
         "over": next(i for i in items if i.limit + i.step <= i.max),  # limit + one step
@@ -155,6 +167,8 @@ def entries_for(plan: Plan, idx: int, kind: str | None, seed: int, version: int 
         if rng.random() < 0.1:
             ie.highlight = rng.choice(HIGHLIGHTS)
         e.items[item.seq] = ie
+    if plan.rules.test_item:  # the knowledge test: every member tested, a few fail
+        e.test = [(f"党员{k}", rng.choice([55, 58, 60, 72, 80, 85, 90, 95, 100])) for k in range(plan.rules.test_people)]
     pick = _pick_items(plan)
     if kind == "text-number":
         e.items[pick["text"].seq] = ItemEntry(reason="会议记录不全", deduction="2分")
@@ -180,6 +194,9 @@ def entries_for(plan: Plan, idx: int, kind: str | None, seed: int, version: int 
 
 
 def expected_score(plan: Plan, e: FormEntries) -> Decimal:
+    """Computed here from the entries, independently of the tool."""
+    rules = plan.rules
+    failed = sum(1 for _name, score in e.test if Decimal(str(score)) < rules.test_pass_mark)
     total = Decimal(0)
     for item in plan.rubric.items:
         d = e.items.get(item.seq, ItemEntry()).deduction
@@ -195,6 +212,8 @@ def expected_score(plan: Plan, e: FormEntries) -> Decimal:
             used = Decimal(str(d))
         if used > item.limit:
             used = min(used, item.max)
+        if item.seq == rules.test_item:
+            used = min(item.limit, used + failed * rules.test_step)
         total += max(Decimal(0), item.max - used)
     return min(total, plan.rules.max_score)
 
@@ -466,12 +485,13 @@ def run_measured(args: list[str], stdout_path: Path | None = None, cwd: Path | N
             "samples": sampler.samples, "stderr_tail": stderr[-400:]}
 
 
-def median_run(args: list[str], runs: int) -> dict:
-    subprocess.run(args, env=env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm
+def median_run(args: list[str], runs: int, bytecode: bool = True) -> dict:
+    e = env(bytecode)
+    subprocess.run(args, env=e, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm
     times, codes = [], set()
     for _ in range(runs):
         t0 = time.perf_counter()
-        r = subprocess.run(args, env=env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r = subprocess.run(args, env=e, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - t0)
         codes.add(r.returncode)
     return {"median_ms": statistics.median(times) * 1000, "min_ms": min(times) * 1000, "runs": runs,
@@ -859,6 +879,10 @@ def bench_startup(work: Path, runs: int) -> dict:
     for name, cmd in cmds.items():
         out[name] = median_run(cmd, runs if not name.startswith("import_") or name == "import_click" else 3)
         out[name]["cmd"] = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))
+    for name in ("tool_help", "tool_merge_empty"):  # for information: no bytecode cache at all
+        r = median_run(cmds[name], 3, bytecode=False)
+        r["cmd"] = out[name]["cmd"] + "   [no bytecode cache]"
+        out[name + "_no_pyc"] = r
     return out
 
 
@@ -982,6 +1006,8 @@ def main() -> None:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="xlsx-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    global PYCACHE
+    PYCACHE = work / "pycache"
 
     def version(pkg):
         try:

@@ -287,6 +287,75 @@ def test_long_unit_name(tmp_path):
     assert len(long_file) == 1 and windows_valid(long_file[0]) and long_file[0].endswith(".xlsx")
 
 
+# --------------------------------------------------------------------------- generated forms are sound workbooks
+
+
+def test_generated_forms_read_exactly_like_build_form(plan, generated):
+    """However the generator produces them, the files hold exactly what build_form(plan, unit) writes."""
+    out = generated[0]
+    for u in plan.units:
+        with zipfile.ZipFile(form_path(plan, out, u.name)) as got, zipfile.ZipFile(io.BytesIO(build_form(plan, u))) as want:
+            assert got.testzip() is None
+            assert got.namelist() == want.namelist()
+            for name in want.namelist():
+                assert got.read(name) == want.read(name), (u.name, name)
+
+
+def test_generated_forms_pass_infozip_test(plan, generated):
+    out = generated[0]
+    for s in plan.summary_units:
+        folder = out / summary_folder(plan, s.name)
+        r = subprocess.run(["unzip", "-tq", str(folder / "*.xlsx")], capture_output=True)
+        assert r.returncode == 0, r.stdout.decode("utf-8", "replace") + r.stderr.decode("utf-8", "replace")
+
+
+def _plan_with_names(tmp_path, names: list[str]):
+    """The 2018 test plan with extra units (written as JSON strings, valid YAML) in its first group."""
+    import json
+
+    text = PLAN_2018.read_text(encoding="utf-8")
+    extra = "".join(f"      - {json.dumps(n, ensure_ascii=False)}\n" for n in names)
+    text = text.replace("      - 县教育局\n", "      - 县教育局\n" + extra)
+    path = tmp_path / "names.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_names_with_markup_characters(tmp_path):
+    """Names with XML's special characters, or with text that looks like Excel's _xHHHH_ escape, come back
+    from the generated files exactly as from build_form (and as the plan spells them)."""
+    names = ['县A&B<C>"D\'局', "县<b>粗</b>局", "县_x0041_局"]
+    p = load_plan(_plan_with_names(tmp_path, names))
+    out = tmp_path / "out"
+    generate(p, out)
+    for n in names:
+        u = p.unit(n)
+        path = form_path(p, out, n)
+        assert windows_valid(path.name)
+        want = build_form(p, u)
+        got_ws = openpyxl.load_workbook(path)["评分细则"]
+        assert got_ws["B2"].value == openpyxl.load_workbook(io.BytesIO(want))["评分细则"]["B2"].value
+        got = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("评分细则").to_python()[1][1]
+        assert got == _calamine_rows(want)[1][1] == n
+
+
+def test_name_with_control_character(tmp_path):
+    """A control character (e.g. a pasted \\a) is refused by the plan loader or gives a well-formed workbook."""
+    from xlsx_tool.plan import PlanError
+
+    name = "县\a铃局"
+    try:
+        p = load_plan(_plan_with_names(tmp_path, [name]))
+    except PlanError as e:
+        assert "units" in e.field
+        return
+    out = tmp_path / "out"
+    generate(p, out)
+    path = form_path(p, out, name)
+    ws = openpyxl.load_workbook(path)["评分细则"]  # raises on malformed XML
+    assert ws["B2"].value == openpyxl.load_workbook(io.BytesIO(build_form(p, p.unit(name))))["评分细则"]["B2"].value
+
+
 # --------------------------------------------------------------------------- every form, fast (calamine)
 
 
@@ -544,12 +613,13 @@ def test_protection(books):
     ws = wb["评分细则"]
     assert ws.protection.sheet
     assert not ws.protection.password  # protection against accidents, no password to lose
-    unlocked = {c.coordinate for row in ws.iter_rows(min_row=1, max_row=20, max_col=10) for c in row
+    # (iterate only within the used range: iter_rows creates cells, which would move max_row)
+    unlocked = {c.coordinate for row in ws.iter_rows(min_row=1, max_row=20, max_col=ws.max_column) for c in row
                 if not c.protection.locked}
     inputs = {f"{col}{r}" for col in "DEF" for r in range(4, 19)}
     assert unlocked == {"F2", "G2"} | inputs  # G2 is the covered half of the merged date cell F2:G2
     # below the table (input blocks, if any): no formula is left unlocked
-    for row in ws.iter_rows(min_row=21, max_row=ws.max_row + 5, max_col=10):
+    for row in ws.iter_rows(min_row=21, max_row=ws.max_row, max_col=ws.max_column):
         for c in row:
             if isinstance(c.value, str) and c.value.startswith("="):
                 assert c.protection.locked, c.coordinate

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from returns import DATE_CELL, cell, fill_with_openpyxl, set_mtime, write_explorer_zip
+from returns import DATE_CELL, cell, exam_values, fill_with_openpyxl, set_mtime, write_explorer_zip
 
 from xlsx_tool.files import write_zip
 from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form
@@ -52,9 +52,21 @@ class Expected:
     date: dt.date | None = None
     file: str = ""
     text_typed: int = 0  # deductions typed as text ("2分", "２")
+    exam: list = field(default_factory=list)  # knowledge test: (name, score); [] = not filled in
+
+    def failed(self, plan) -> int:
+        return sum(1 for _, score in self.exam if score < plan.rules.test_pass_mark)
+
+    def used(self, plan, seq) -> Decimal:
+        """The deduction that counts: as typed, plus the test's failures on the test item, within its limit."""
+        item = next(it for it in plan.rubric.items if it.seq == seq)
+        d = self.deductions.get(seq, D(0))
+        if seq == plan.rules.test_item:
+            d = min(item.limit, d + self.failed(plan) * plan.rules.test_step)
+        return min(d, item.max)
 
     def score(self, plan) -> Decimal:
-        total = sum((it.max - min(self.deductions.get(it.seq, D(0)), it.max) for it in plan.rubric.items), D(0))
+        total = sum((it.max - self.used(plan, it.seq) for it in plan.rubric.items), D(0))
         return min(total, plan.rules.max_score)
 
 
@@ -107,6 +119,10 @@ def _fill_entries(plan, unit, rng: random.Random, harsh: float) -> Expected:
             exp.reasons[item.seq] = rng.choice(REASONS)
         if rng.random() < 0.1:
             exp.highlights[item.seq] = rng.choice(HIGHLIGHTS)
+    if rng.random() < 0.9:  # a few forms come back without the knowledge test
+        names = ["张三", "李四", "王五", "赵六", "钱七", "孙八", "周九"]
+        low = 60 if unit.summary in (LENIENT, AT_QUOTA) else 45
+        exp.exam = [(names[k], rng.randint(low, 100)) for k in range(plan.rules.test_people)]
     return exp
 
 
@@ -133,6 +149,7 @@ def scenario(tmp_path_factory, plan) -> Scenario:
     for name, deds in zip(at, [{}, {3: D(3)}, {3: D(3), 8: D("0.5")}, {5: D(4)}, {9: D(6)}, {12: D(4)}]):
         e = expected[name]
         e.deductions, e.reasons = dict(deds), {s: rng.choice(REASONS) for s in deds}
+        e.exam = [("张三", 90)] * plan.rules.test_people
     # special values
     e = expected["州财政局"]
     e.deductions[6], e.reasons[6] = D(2), FORMULA_REASON
@@ -163,10 +180,11 @@ def scenario(tmp_path_factory, plan) -> Scenario:
                 values[cell(plan, seq, "reason")] = exp.reasons[seq]
             for seq, h in exp.highlights.items():
                 values[cell(plan, seq, "highlight")] = h
+            values.update(exam_values(plan, exp.exam))
             fill_with_openpyxl(tmp, values)
             data = tmp.read_bytes()
         else:
-            entries = FormEntries(date=exp.date, items={
+            entries = FormEntries(date=exp.date, test=list(exp.exam), items={
                 it.seq: ItemEntry(highlight=exp.highlights.get(it.seq, ""), reason=exp.reasons.get(it.seq, ""),
                                   deduction=_typed(exp.deductions[it.seq]) if it.seq in exp.deductions else None)
                 for it in plan.rubric.items})
@@ -268,7 +286,8 @@ def test_every_score_and_file(scenario):
         assert row.file == exp.file
         assert row.scored.date == exp.date
         for it in row.scored.items:
-            assert it.deduction == exp.deductions.get(it.seq, D(0)), (name, it.seq)
+            assert it.deduction == exp.used(plan, it.seq), (name, it.seq)
+            assert it.score == it.max - exp.used(plan, it.seq)
             assert it.reason == exp.reasons.get(it.seq, "")
             assert it.highlight == exp.highlights.get(it.seq, "")
 
@@ -333,8 +352,10 @@ def test_findings_are_exactly_the_expected_ones(scenario):
     for f in r.findings:
         codes[f.code] = codes.get(f.code, 0) + 1
     typed_text = sum(e.text_typed for e in scenario.expected.values())
-    assert typed_text > 0
+    no_exam = sum(1 for e in scenario.expected.values() if not e.exam)
+    assert typed_text > 0 and no_exam > 0
     expected = {
+        "test-incomplete": no_exam,
         "deduction-text-number": typed_text,
         "file-duplicate-copy": 2,
         "unit-duplicate": 1,
@@ -359,7 +380,7 @@ def test_summary_workbook(scenario):
     path = scenario.out / "评分汇总表.xlsx"
     wb = openpyxl.load_workbook(path)
     with_returns = [s.name for s in plan.summary_units if s.name not in SILENT]
-    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", *with_returns, "文件清单"]
+    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "扣分明细", *with_returns, "文件清单"]
 
     order = {u.name: i for i, u in enumerate(plan.units)}
     for name in with_returns:
@@ -375,12 +396,17 @@ def test_summary_workbook(scenario):
         assert [(x[0], x[1], D(str(x[4]))) for x in rows] == [(ranks[n], n, s) for n, s in want]
         for x in rows:
             exp = scenario.expected[x[1]]
-            for seq, reason in exp.reasons.items():
-                assert f"第{seq}项扣{exp.deductions[seq].normalize():f}分：{reason}" in (x[3] or "")
+            lines = (x[3] or "").split("\n") if x[3] else []
+            deducted = [it.seq for it in plan.rubric.items if exp.used(plan, it.seq) > 0]
+            assert len(lines) == len(deducted)
+            for seq, line in zip(deducted, lines):
+                assert line.startswith(f"第{seq}项扣{exp.used(plan, seq).normalize():f}分：")
+                if seq in exp.reasons:
+                    assert exp.reasons[seq] in line
+                if seq == plan.rules.test_item and exp.failed(plan):
+                    assert f"不及格{exp.failed(plan)}人" in line
             for seq, h in exp.highlights.items():
                 assert f"第{seq}项：{h}" in (x[2] or "")
-            if not exp.reasons:
-                assert x[3] in (None, "")
         after = _rows(ws)[len(want):]
         notes = [x[0] for x in after if x[0]]
         gone = [u.name for u in plan.summary(name).units if u.name in scenario.missing]
@@ -399,6 +425,12 @@ def test_summary_workbook(scenario):
 
     ws = wb["问题清单"]
     assert len([x for x in _rows(ws) if x[0] is not None]) == len(r.findings)
+
+    ws = wb["扣分明细"]
+    got = [(x[0], x[2], D(str(x[3]))) for x in _rows(ws) if x[0] is not None]
+    assert got == [(row.unit.name, it.seq, scenario.expected[row.unit.name].used(plan, it.seq))
+                   for row in r.ranking for it in plan.rubric.items
+                   if scenario.expected[row.unit.name].used(plan, it.seq) > 0]
 
     ws = wb["文件清单"]
     rows = [x for x in _rows(ws) if x[0] is not None]
@@ -438,7 +470,7 @@ def test_committee_merging_only_its_own_returns(plan, tmp_path):
     expected = {}
     for u in own.units[1:]:  # the first one has not come back yet
         e = _fill_entries(plan, u, rng, harsh=0.3)
-        entries = FormEntries(date=e.date, items={s: ItemEntry(reason=e.reasons[s], deduction=_typed(d))
+        entries = FormEntries(date=e.date, test=list(e.exam), items={s: ItemEntry(reason=e.reasons[s], deduction=_typed(d))
                                                   for s, d in e.deductions.items()})
         (collected / f"{u.name}.xlsx").write_bytes(build_form(plan, u, entries))
         expected[u.name] = e.score(plan)
@@ -447,7 +479,8 @@ def test_committee_merging_only_its_own_returns(plan, tmp_path):
     assert no_returns == [s.name for s in plan.summary_units if s.name != own.name]
     assert len(set(no_returns)) == len(no_returns)
     assert [f.unit for f in r.findings if f.code == "unit-missing"] == [own.units[0].name]
+    assert all(f.summary == own.name for f in r.findings if f.code != "summary-no-returns")
     assert {row.unit.name: row.scored.score for row in r.ranking} == expected
     write_summary(r, tmp_path / "out.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "out.xlsx")
-    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", own.name, "文件清单"]
+    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "扣分明细", own.name, "文件清单"]

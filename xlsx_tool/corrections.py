@@ -11,8 +11,9 @@ from pathlib import Path
 
 from . import findings as FX
 from .files import safe_filename, staged_dir
-from .form_writer import FONT_PROPS
+from .layout import FONT_PROPS
 from .merge import MergeResult
+from .plan import summary_folder
 from .summary_writer import SEVERITY_ORDER, _Book
 
 FOLDER = "退回修改清单"
@@ -57,8 +58,6 @@ def build_list(result: MergeResult, summary_name: str, lines: list[FX.Finding]) 
 
 def write_lists(result: MergeResult, out_dir: Path) -> list[Path]:
     """Replace out_dir/退回修改清单/ as a whole; returns the lists written."""
-    from .generate import summary_folder
-
     lists = correction_lines(result)
     written = []
     with staged_dir(Path(out_dir)) as stage:

@@ -14,10 +14,14 @@ import io
 import struct
 import zipfile
 import zlib
-from xml.sax.saxutils import escape
 
 from .form_writer import build_form
 from .plan import Plan, SummaryUnit, Unit
+
+def escape(text: str) -> str:
+    """XML text escaping (xml.sax.saxutils would import urllib: 50 ms for three replaces)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
 
 P_NAME = "\ue000UNIT\ue001"  # private-use characters: never in a real name
 P_CODE = "\ue000CODE\ue001"

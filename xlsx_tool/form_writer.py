@@ -17,10 +17,8 @@ from decimal import Decimal
 import xlsxwriter
 
 from . import layout as L
+from .layout import FONT_PROPS  # noqa: F401  (re-exported)
 from .plan import Item, Plan, Unit
-
-FONT = "宋体"
-FONT_PROPS = {"font_name": FONT, "font_size": 10.5, "font_charset": 134, "font_family": 3}
 DATE_FORMAT = "yyyy\"年\"m\"月\"d\"日\""
 CJK_CHARS_PER_WIDTH = 0.5  # one CJK glyph takes about two column-width units at 10.5pt
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from .files import safe_filename, staged_dir, write_zip
 from .form_template import FormTemplate
 from .form_writer import FormEntries, build_form
-from .plan import Plan, Unit
+from .plan import Plan, Unit, summary_folder  # noqa: F401  (re-exported)
 
 # Below this many pre-filled forms a process pool costs more than it saves (fork + pickling).
 PARALLEL_FROM = 400
@@ -28,10 +28,6 @@ def form_filename(unit: Unit) -> str:
     return f"{safe_filename(unit.name)}-评分细则.xlsx"
 
 
-def summary_folder(plan: Plan, summary_name: str) -> str:
-    """"01-第一核查组": the number keeps folders in the plan's order in Explorer."""
-    index = next(i for i, s in enumerate(plan.summary_units, 1) if s.name == summary_name)
-    return f"{index:02d}-{safe_filename(summary_name)}"
 
 
 _PLAN = None

@@ -196,7 +196,7 @@ CHART_W = 520  # pixels
 COL_WIDTHS = (6, 26, 7, 7, 7, 7, 7, 7, 7, 1)  # A..J, in 宋体 10.5 character units (about 7.5 pt each)
 # Tables (about 620 pt) and charts (390 pt) side by side: about 1,010 pt; a landscape A4 page
 # prints 783 pt.  A fixed scale, not "fit to page": Excel ignores manual page breaks when fitting.
-PRINT_SCALE = 72
+PRINT_SCALE = 70
 ROW_PX = 20  # a default row (15 pt)
 GAP_PX = 12  # between stacked charts
 _CN = "一二三四五六七八九十"
@@ -331,13 +331,19 @@ class _Sheet:
         self.row = max(self.row, r) + 1
 
 
+def _axis_floor(values) -> int:
+    """Where a value axis of averages starts: 10 below the lowest, in tens (0 for none)."""
+    known = [v for v in values if v is not None]
+    return 0 if not known else max(0, int(min(known) // 10) * 10 - 10)
+
+
 def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = STATS_SHEET):
     """Add the 统计分析 worksheet to an open xlsxwriter Workbook and return it.
 
     Four parts, each a table (columns A..I) with its column charts beside it (from column K):
     得分分布; 各评分项目 and 各类别 扣分单位占比 and 平均扣分; 各汇总单位 平均分 and 95分及以上占比
     (with the one-third quota beside it).  With no returns at all the tables are written and the
-    charts are left out, with a note saying why.  Prints on A4 landscape at 72 %, a part a page.
+    charts are left out, with a note saying why.  Prints on A4 landscape at 70 %, a part a page.
     """
     plan = result.plan
     ws = wb.add_worksheet(sheet_name)
@@ -373,7 +379,7 @@ def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = 
     S.put(S.row, 1, "平均分", S.f_text)
     S.put(S.row, 2, avg, S.f_avg)
     S.row += 1
-    S.end_block(S.chart(top, "得分分布", 1, first, last, [_Series("单位数", 2)], "单位数（个）", 280))
+    S.end_block(top, S.chart(top, 0, "得分分布", 1, first, last, [_Series("单位数", 2)], "单位数（个）", 280))
 
     # 二、各评分项目扣分情况
     S.heading("二、各评分项目扣分情况")
@@ -383,11 +389,11 @@ def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = 
                           [[f"第{i.seq}项", i.label, i.max, i.deducted, i.share, i.average, i.lost] for i in items],
                           [S.f_center, S.f_text, S.f_num, S.f_int, S.f_pct, S.f_avg, S.f_num])
     h = 300
-    below = S.chart(top, "各评分项目扣分单位占比", 0, first, last, [_Series("扣分单位占比", 4, percent=True)],
+    y = S.chart(top, 0, "各评分项目扣分单位占比", 0, first, last, [_Series("扣分单位占比", 4, percent=True)],
                     "占统计单位的比例", h, rotate=True)
-    below = S.chart(below, "各评分项目平均扣分", 0, first, last, [_Series("平均扣分", 5, color="#ED7D31")],
+    y = S.chart(top, y, "各评分项目平均扣分", 0, first, last, [_Series("平均扣分", 5, color="#ED7D31")],
                     "每单位平均扣分（分）", h, rotate=True)
-    S.end_block(below)
+    S.end_block(top, y)
 
     # 三、各类别扣分情况
     S.heading("三、各类别扣分情况")
@@ -398,11 +404,11 @@ def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = 
                             "、".join(map(str, c.seqs))] for i, c in enumerate(cats)],
                           [S.f_center, S.f_text, S.f_num, S.f_int, S.f_pct, S.f_avg, S.f_num, S.f_center], height=30)
     h = 340
-    below = S.chart(top, "各类别扣分单位占比", 1, first, last, [_Series("扣分单位占比", 4, percent=True)],
+    y = S.chart(top, 0, "各类别扣分单位占比", 1, first, last, [_Series("扣分单位占比", 4, percent=True)],
                     "占统计单位的比例", h, rotate=True)
-    below = S.chart(below, "各类别平均扣分", 1, first, last, [_Series("平均扣分", 5, color="#ED7D31")],
+    y = S.chart(top, y, "各类别平均扣分", 1, first, last, [_Series("平均扣分", 5, color="#ED7D31")],
                     "每单位平均扣分（分）", h, rotate=True)
-    S.end_block(below)
+    S.end_block(top, y)
 
     # 四、各汇总单位
     S.heading(f"四、各汇总单位平均分与{high}分及以上占比")
@@ -425,11 +431,12 @@ def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = 
                    S.f_info)
     S.row += 3
     h = 360
-    below = S.chart(top, "各汇总单位平均分", 1, first, last, [_Series("平均分", 4)], "平均分（分）", h, rotate=True)
-    below = S.chart(below, f"各汇总单位{high}分及以上占比", 1, first, last,
+    y = S.chart(top, 0, "各汇总单位平均分", 1, first, last, [_Series("平均分", 4)], "平均分（分）", h, rotate=True,
+                labels=False, y_min=_axis_floor([s.average for s in sums]))
+    y = S.chart(top, y, f"各汇总单位{high}分及以上占比", 1, first, last,
                     [_Series(f"{high}分及以上占比", 7, percent=True), _Series("上限占比", 8, percent=True, color="#A5A5A5")],
-                    "占应核查单位的比例", h, rotate=True)
-    S.end_block(below)
+                    "占应核查单位的比例", h, rotate=True, labels=False)
+    S.end_block(top, y)
 
     # printing: A4 landscape, each part on its own page
     ws.set_paper(9)

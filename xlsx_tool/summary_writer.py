@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from . import findings as FX
 from .files import write_atomic
-from .form_writer import FONT_PROPS
+from .layout import FONT_PROPS
 from .merge import MergeResult, Row, SummaryResult
 
 SUMMARY_FILE = "评分汇总表.xlsx"
