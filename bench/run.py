@@ -44,7 +44,7 @@ from xlsx_tool.book_reader import Limits  # noqa: E402
 from xlsx_tool.collect import Source, iter_sources  # noqa: E402
 from xlsx_tool.files import write_zip  # noqa: E402
 from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form  # noqa: E402
-from xlsx_tool.generate import form_filename  # noqa: E402
+from xlsx_tool.generate import build_all, form_filename  # noqa: E402
 from xlsx_tool.merge import decide, read_all, read_source  # noqa: E402
 from xlsx_tool.plan import Plan, load_plan  # noqa: E402
 from xlsx_tool.summary_writer import build_summary, to_json  # noqa: E402
@@ -696,6 +696,22 @@ def plain_xlsxwriter_form(plan: Plan, unit) -> bytes:
         ws.write_formula(3 + n, c, f"=SUM({col}4:{col}{3 + n})", f, _num(plan.rubric.total) if c != 5 else 0)
     ws.write_string(4 + n, 0, "核定得分", f)
     ws.write_formula(4 + n, 6, f"=MIN(98,G{4 + n})", f, 98)
+    if plan.rules.test_item:  # the knowledge-test table under the form
+        t = 6 + n
+        ws.merge_range(t, 0, t, 6, L.TEST_TITLE, f)
+        for c, h in enumerate(L.TEST_HEADERS):
+            ws.write_string(t + 1, c, h, f)
+        people = plan.rules.test_people
+        for k in range(people):
+            r = t + 2 + k
+            ws.write_number(r, 0, k + 1, f)
+            ws.write_blank(r, 1, None, f)
+            ws.write_blank(r, 2, None, f)
+            ws.data_validation(r, 2, r, 2, {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100})
+            ws.write_formula(r, 3, f'=IF(C{r + 1}="","",IF(C{r + 1}<60,"不及格","及格"))', f, "")
+        r = t + 2 + people
+        ws.merge_range(r, 0, r, 4, L.TEST_DEDUCTION_LABEL.format(seq=plan.rules.test_item), f)
+        ws.write_formula(r, 5, f'=COUNTIF(D{t + 3}:D{r},"不及格")*0.5', f, 0)
     g = wb.add_worksheet(L.GUIDE_SHEET)
     for i in range(20):
         g.write_string(i, 0, f"填表说明第{i}行：扣分只填数字，凡扣分必须写明原因。")
@@ -722,6 +738,10 @@ def bench_writers(plan: Plan, sample: int, scratch: Path, floor_files: int) -> d
     for u in units:
         plain_xlsxwriter_form(plan, u)
     t_plain = (time.perf_counter() - t0) / len(units)
+    gc.collect()
+    t0 = time.perf_counter()
+    forms = sum(1 for _u, _data in build_all(plan, workers=1))
+    t_all = (time.perf_counter() - t0) / forms
     data = build_form(plan, units[0])
     d = scratch / "floor_write"
     d.mkdir(parents=True, exist_ok=True)
@@ -735,8 +755,10 @@ def bench_writers(plan: Plan, sample: int, scratch: Path, floor_files: int) -> d
                         "per_form_ms": t_floor * 1000},
         "xlsxwriter_memory": {"what": "plain xlsxwriter, same cells/formulas/validations, to memory, one core",
                               "forms": len(units), "per_form_ms": t_plain * 1000},
-        "tool_build_form": {"what": "xlsx-tool form_writer.build_form to memory, one core", "forms": len(units),
-                            "per_form_ms": t_build * 1000},
+        "tool_build_all": {"what": "xlsx-tool generate.build_all (blank forms, templates), in process, one core",
+                           "forms": forms, "per_form_ms": t_all * 1000},
+        "tool_build_form": {"what": "xlsx-tool form_writer.build_form (a pre-filled form), one core",
+                            "forms": len(units), "per_form_ms": t_build * 1000},
         "form_kb": len(data) / 1024,
     }
 

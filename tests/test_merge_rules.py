@@ -410,6 +410,20 @@ def test_cached_mismatch_recomputed_wins(plan, folder):
     assert row(r, "州民政局").scored.score == D(96)
 
 
+def test_no_cached_mismatch_on_a_correct_form_with_the_test_item_at_its_limit(plan, folder):
+    """A form filled correctly in Excel must not be reported: when the inspector's deduction on the
+    test item plus the knowledge test's exceeds the item's limit, the item is capped — and the
+    form's 小计扣分 must agree with the 小计得分 (98 - deductions)."""
+    item = plan.item(plan.rules.test_item)
+    e = clean(plan, "州财政局", **{f"i{item.seq}": (int(item.limit), "未组织学习")})
+    e.test = [("张三", 50), ("李四", 40), ("王五", 90), ("赵六", 90), ("钱七", 90)]
+    write_form(folder, "州财政局.xlsx", plan, "州财政局", e)
+    r = run(plan, folder)
+    scored = row(r, "州财政局").scored
+    assert scored.items[item.seq - 1].score == 0 and scored.score == D(98) - item.limit
+    assert not found(r, "cached-mismatch"), [str(f) for f in found(r, "cached-mismatch")]
+
+
 # --------------------------------------------------------------------------- deductions
 
 

@@ -126,6 +126,22 @@ def find_identity(book: Book) -> dict[str, str] | None:
     return None
 
 
+_UNIT_KEY = norm_text(L.UNIT_LABEL).rstrip(":")
+_DATE_KEY = norm_text(L.DATE_LABEL).rstrip(":")
+_PLACEHOLDERS = {"", "年月日", "×××"}
+
+
+def _labelled(sheet: Sheet, row: dict, r: int, c: int, key: str) -> Cell:
+    """The value of "label：value" typed in one cell, else the cell right of the label (blank or not)."""
+    rest = norm_text(_text(row[c]))[len(key):].lstrip(":")
+    if rest not in _PLACEHOLDERS:
+        return Cell(L.a1(r, c), rest)
+    nxt = next((cc for cc in sorted(row) if cc > c and _text(row[cc]).strip()), None)
+    if nxt is not None and nxt <= c + 2:
+        return _cell(sheet, r, nxt)
+    return _cell(sheet, r, c + 1)
+
+
 def read_form(book: Book) -> RawForm:
     sheet, hr, cols = find_form_sheet(book)
     for need in ("核查内容及评分标准", "分值", "扣分情况", "扣分", "得分"):
@@ -134,33 +150,23 @@ def read_form(book: Book) -> RawForm:
     c_text, c_max, c_reason, c_ded, c_score = (cols[k] for k in ("核查内容及评分标准", "分值", "扣分情况", "扣分", "得分"))
     c_high = cols.get("特色亮点")
 
-    # The info line(s) above the header: labels followed by their values.
-    unit_text = unit_cell = None
-    date = None
+    # The lines above the header: the title and "label：value" pairs, value in the same cell or just right of it.
     title = ""
+    unit = date = None
     for r in range(hr):
-        row = sorted((c, v) for (rr, c), v in sheet.cells.items() if rr == r)
-        for i, (c, v) in enumerate(row):
-            t = norm_text(_text(v))
-            if not title and len(t) > 10 and "评分细则" in t:
-                title = _text(v)
-            nxt = next(((cc, vv) for cc, vv in row[i + 1:] if _text(vv).strip()), None)
-            if t.startswith(norm_text(L.UNIT_LABEL).rstrip(":")):
-                rest = t.split(":", 1)[1] if ":" in t else ""
-                if rest:
-                    unit_text, unit_cell = rest, L.a1(r, c)
-                elif nxt:
-                    unit_text, unit_cell = _text(nxt[1]).strip(), L.a1(r, nxt[0])
-            elif t.startswith(norm_text(L.DATE_LABEL).rstrip(":")):
-                rest = _text(v).split("：", 1)[-1].split(":", 1)[-1].strip() if (":" in t) else ""
-                if nxt and (nxt[0] <= c + 2):
-                    date = _cell(sheet, r, nxt[0])
-                elif rest and rest.replace(" ", "") not in ("年月日",):
-                    date = Cell(L.a1(r, c), rest)
-                else:
-                    date = Cell(L.a1(r, c + 1))
+        row = {c: v for (rr, c), v in sheet.cells.items() if rr == r}
+        for c in sorted(row):
+            text = norm_text(_text(row[c]))
+            if not title and len(text) > 10 and "评分细则" in text:
+                title = _text(row[c])
+            elif unit is None and text.startswith(_UNIT_KEY):
+                unit = _labelled(sheet, row, r, c, _UNIT_KEY)
+            elif date is None and text.startswith(_DATE_KEY):
+                date = _labelled(sheet, row, r, c, _DATE_KEY)
     if date is None:
         date = Cell(L.a1(max(hr - 1, 0), c_ded))
+    unit_text = _text(unit.value).strip() or None if unit else None
+    unit_cell = unit.ref if unit else None
 
     form = RawForm(
         sheet=sheet.name,

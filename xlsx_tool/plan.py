@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -19,6 +20,7 @@ from pathlib import Path
 from .textnorm import norm_name
 
 DEFAULT_PLAN = "2017q3.yaml"
+_PARENS = re.compile(r"\([^)]*\)")
 
 
 class PlanError(Exception):
@@ -168,7 +170,13 @@ class Plan:
     def find_unit(self, text: str) -> Unit | None:
         """Match free text (a typed 被核查单位) by name, alias or "名称（含…）", normalised."""
         key = norm_name(text)
-        return self._norm.get(key) if key else None
+        if not key:
+            return None
+        found = self._norm.get(key)
+        if found is None and "(" in key:
+            # "州烟草专卖局（公司）", "州食品药品监督管理局（州酒类产销管理局）": the name before the parenthesis
+            found = self._norm.get(_PARENS.sub("", key))
+        return found
 
 
 def summary_folder(plan: Plan, summary_name: str) -> str:
