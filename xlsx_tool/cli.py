@@ -246,7 +246,8 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
         f"错误 {errors} 条，警告 {result.count(WARNING)} 条，提示 {result.count(INFO)} 条。")
     breaches = result.quota_breaches
     if breaches:
-        say(f"95分及以上超过三分之一：{'、'.join(s.summary.name for s in breaches)}。")
+        r = p.rules
+        say(f"{r.high_score}分及以上超过{r.share_text}：{'、'.join(s.summary.name for s in breaches)}。")
     for f in [f for f in result.findings if f.severity == ERROR][:10]:
         say(f"  {f}")
     if errors > 10:

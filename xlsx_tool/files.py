@@ -12,16 +12,21 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
+_UMASK = os.umask(0o22)
+os.umask(_UMASK)
 _BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 
-def safe_filename(name: str, max_len: int = 80) -> str:
-    """A file or folder name valid on Windows: no reserved characters or names, no trailing dot/space."""
+def safe_filename(name: str, max_bytes: int = 180) -> str:
+    """A file or folder name valid on Windows: no reserved characters or names, no trailing dot/space,
+    and short enough (in UTF-8 bytes, Linux's limit is 255) to take a suffix."""
     s = _BAD.sub("_", name).strip().rstrip(". ")
     if s.split(".")[0].upper() in _RESERVED:
         s = "_" + s
-    return s[:max_len] or "_"
+    while len(s.encode("utf-8")) > max_bytes:
+        s = s[:-1]
+    return s.rstrip(". ") or "_"
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -29,6 +34,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=".~tmp-", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

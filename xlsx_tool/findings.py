@@ -28,7 +28,7 @@ RULES: dict[str, Rule] = {
     "plan-limit-step": Rule(WARNING, "第{seq}项最多扣 {limit} 分，不是每档 {step} 分的整数倍，也不等于分值 {max}"),
     "plan-window-late": Rule(WARNING, "{summary} 的核查时间 {end} 晚于上报截止日期 {deadline}"),
     "plan-no-contacts": Rule(INFO, "{count} 个汇总单位未列组长和联络员（{names}），催交时需另行联系"),
-    "plan-tight-quota": Rule(INFO, "{summary} 只核查 {count} 个单位，按“不超过三分之一”规则，{high} 分及以上单位最多 {quota} 个"),
+    "plan-tight-quota": Rule(INFO, "{summary} 只核查 {count} 个单位，按“不超过{share}”规则，{high} 分及以上单位最多 {quota} 个"),
     # ---- files
     "file-ignored": Rule(INFO, "不是评分表，已忽略（{why}）"),
     "file-unsupported": Rule(ERROR, "无法识别的文件类型（{why}）。{todo}", "{todo}"),
@@ -72,7 +72,7 @@ RULES: dict[str, Rule] = {
     "unit-duplicate": Rule(WARNING, "{unit} 有 {count} 份不同的评分表：{files}。按规则采用 {chosen}（{why}）"),
     "unit-missing": Rule(WARNING, "{unit} 未交评分表（{summary}：{contacts}）", "尽快交回评分表"),
     "summary-no-returns": Rule(INFO, "{summary} 的 {count} 个单位均未收到评分表（本次未汇总该单位）"),
-    "quota-exceeded": Rule(ERROR, "{summary} 核查 {inspected} 个单位，{high} 分及以上的有 {count} 个（{units}），超过三分之一（最多 {quota} 个）", "复核评分：95分及以上的单位不超过 {quota} 个"),
+    "quota-exceeded": Rule(ERROR, "{summary} 核查 {inspected} 个单位，{high} 分及以上的有 {count} 个（{units}），超过{share}（最多 {quota} 个）", "复核评分：95分及以上的单位不超过 {quota} 个"),
 }
 
 

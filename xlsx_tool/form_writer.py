@@ -65,6 +65,11 @@ def _cached_item_score(item: Item, raw, extra: Decimal | None = None) -> object:
     return _num(max(Decimal(0), item.max - d))
 
 
+def _fit(text: str, limit: int) -> str:
+    """Excel refuses (and xlsxwriter drops) a validation whose prompt exceeds its limit: cut instead."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _rows_needed(text: str, width: float) -> int:
     per_line = max(1, int(width * CJK_CHARS_PER_WIDTH) - 1)
     return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
@@ -179,7 +184,8 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
         "input_title": "核查时间",
         "input_message": f"请填写实地核查的日期，应在 {start:%Y-%m-%d} 至 {end:%Y-%m-%d} 之间，如 {start:%Y-%m-%d}。",
         "error_title": "核查时间不在规定时间内",
-        "error_message": f"{summary.name} 的核查时间为 {start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}，请填写其间的日期（如 {start:%Y-%m-%d}）。",
+        "error_message": _fit(f"{summary.name} 的核查时间为 {start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}，"
+                              f"请填写其间的日期（如 {start:%Y-%m-%d}）。", 255),
     })
     ws.conditional_format(dr, dc, dr, dc, {
         "type": "formula",
@@ -246,8 +252,8 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
             "validate": "custom",
             "value": "=" + valid_deduction_formula(item, c_ded),
             "input_title": f"第{item.seq}项扣分（{rule}）",
-            "input_message": (f"只填学习方面的扣分（如 {step}），测试扣分由下方测试表自动计算。" if item is test_item else
-                              f"不扣分请留空或填0。扣分时只填数字（如 {step}），并在左边“扣分情况”写明原因。") + item.basis,
+            "input_message": _fit((f"只填学习方面的扣分（如 {step}），测试扣分由下方测试表自动计算。" if item is test_item else
+                                   f"不扣分请留空或填0。扣分时只填数字（如 {step}），并在左边“扣分情况”写明原因。") + item.basis, 255),
             "error_title": "扣分不符合评分标准",
             "error_message": f"第{item.seq}项本项分值{_num(item.max)}分，扣分只能是 0 到 {lim} 之间、"
                              f"按每档 {step} 分计的数字" + (f"（最多扣 {lim} 分）" if item.limit % item.step else "") + "。",
@@ -440,7 +446,7 @@ def _write_guide_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, has_pro
         "",
         "二、评分规则（摘自核查方案）",
         f"1. 评分最高分为 {_num(plan.rules.max_score)} 分。",
-        f"2. 每个核查组（直属机关党委）评分 {_num(plan.rules.high_score)} 分及以上的单位不超过所核查单位的三分之一。",
+        f"2. 每个核查组（直属机关党委）评分 {_num(plan.rules.high_score)} 分及以上的单位不超过所核查单位的{plan.rules.share_text}。",
         "",
         "三、交回",
         "1. 请直接保存为 .xlsx 格式（WPS 请选择“Excel 文件(*.xlsx)”，不要存为 .et）；文件名可以随意，表内已记录单位信息。",

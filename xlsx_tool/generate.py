@@ -96,10 +96,14 @@ def generate(plan: Plan, out_dir: Path, entries: dict[str, FormEntries] | None =
     folders, zips = [], []
     with staged_dir(out_dir) as stage:
         by_summary: dict[str, list[tuple[str, bytes]]] = {}
+        taken: set[tuple[str, str]] = set()
         for unit, data in build_all(plan, entries, workers, progress, problems):
             folder = summary_folder(plan, unit.summary)
             (stage / folder).mkdir(exist_ok=True)
             name = form_filename(unit)
+            if (folder, name.lower()) in taken:  # two names that differ only in characters Windows forbids
+                name = name.replace("-评分细则.xlsx", f"-{unit.code}-评分细则.xlsx")
+            taken.add((folder, name.lower()))
             (stage / folder / name).write_bytes(data)
             by_summary.setdefault(folder, []).append((name, data))
         for folder, members in by_summary.items():

@@ -19,7 +19,7 @@ FORM_VERSION = "1"
 
 # Chinese Excel's own way of naming 宋体 (charset 134 = GB2312); named explicitly because
 # WPS and LibreOffice pick East Asian theme fonts differently.
-FONT_PROPS = {"font_name": "宋体", "font_size": 10.5, "font_charset": 134, "font_family": 3}
+FONT_PROPS = {"font_name": "宋体", "font_size": 10.5, "font_charset": 134, "font_family": 3, "font_scheme": "none"}
 
 FORM_SHEET = "评分细则"
 GUIDE_SHEET = "填表说明"

@@ -312,7 +312,7 @@ def decide(plan: Plan, files: list[FileRecord], collected: str, today: dt.date) 
             findings.append(FX.make("unit-missing", unit=u.name, summary=s.name, contacts=s.contacts))
         if sr.breach:
             findings.append(FX.make("quota-exceeded", summary=s.name, inspected=len(s.units),
-                                    high=_fmt(rules.high_score), count=len(high), quota=sr.quota,
+                                    high=_fmt(rules.high_score), count=len(high), quota=sr.quota, share=rules.share_text,
                                     units="、".join(f"{r.unit.name} {_fmt(r.scored.score)}分" for r in high)))
     ranking = _rank(rows_all, order, "rank_all")
     return MergeResult(plan, collected, today, files, summaries, ranking, findings)

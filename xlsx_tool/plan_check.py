@@ -32,7 +32,7 @@ def check_plan(plan: Plan) -> list[Finding]:
             out.append(make("plan-window-late", file=f, summary=s.name, end=s.window[1], deadline=plan.deadline))
         if rules.quota(len(s.units)) == 0:  # then any 95+ score breaks the rule
             out.append(make("plan-tight-quota", file=f, summary=s.name, count=len(s.units),
-                            high=rules.high_score, quota=rules.quota(len(s.units))))
+                            high=rules.high_score, quota=rules.quota(len(s.units)), share=rules.share_text))
     for name, where in seen.items():
         if len(where) > 1:
             out.append(make("plan-duplicate-unit", file=f, name=name, count=len(where), where="、".join(where)))

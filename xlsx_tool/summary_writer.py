@@ -200,7 +200,7 @@ def _annex3(B: _Book, ws, result: MergeResult, s: SummaryResult, when: str) -> N
     if s.missing:
         notes.append(f"未交（{len(s.missing)}个）：{'、'.join(u.name for u in s.missing)}")
     rules = result.plan.rules
-    notes.append(f"{_fmt(rules.high_score)}分及以上 {len(s.high)} 个，上限 {s.quota} 个（核查 {len(s.summary.units)} 个单位的三分之一）"
+    notes.append(f"{_fmt(rules.high_score)}分及以上 {len(s.high)} 个，上限 {s.quota} 个（核查 {len(s.summary.units)} 个单位的{rules.share_text}）"
                  + ("，超出规定！" if s.breach else "。"))
     for i, n in enumerate(notes, 1):
         ws.merge_range(last + i, 0, last + i, 4, n, B.info)
