@@ -116,11 +116,13 @@ def type_into(cell, value, kind: str) -> None:
 
 
 def run_job(desktop, job: dict) -> dict:
+    t0 = time.monotonic()
     url = uno.systemPathToFileUrl(job["input"])
     doc = desktop.loadComponentFromURL(url, "_blank", 0, props(Hidden=True, ReadOnly=False))
     if doc is None:
         raise RuntimeError(f"could not load {job['input']}")
     try:
+        t1 = time.monotonic()
         sheets = doc.getSheets()
         seen = {}
         for c in job["cells"]:
@@ -136,10 +138,13 @@ def run_job(desktop, job: dict) -> dict:
         for c in job["cells"]:
             ref = f"{c['sheet']}!{c['cell']}"
             seen[ref] = describe(sheets.getByName(c["sheet"]).getCellRangeByName(c["cell"]))
+        t2 = time.monotonic()
         for out in job["outputs"]:
             doc.storeToURL(uno.systemPathToFileUrl(out["path"]),
                            props(FilterName=FILTERS[out["format"]], Overwrite=True))
-        return {"input": job["input"], "cells": seen}
+        t3 = time.monotonic()
+        return {"input": job["input"], "cells": seen,
+                "seconds": {"load": round(t1 - t0, 3), "type": round(t2 - t1, 3), "store": round(t3 - t2, 3)}}
     finally:
         try:
             doc.close(True)
@@ -165,8 +170,12 @@ def main() -> int:
         Path(a.pidfile).write_text(str(proc.pid))
     desktop = None
     try:
+        t0 = time.monotonic()
         desktop = connect(pipe, proc, time.monotonic() + 60)
+        started = time.monotonic() - t0
         report = [run_job(desktop, job) for job in jobs]
+        if report:
+            report[0]["seconds"]["startup"] = round(started, 3)
         Path(a.report).write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
         return 0
     except BaseException:  # noqa: BLE001

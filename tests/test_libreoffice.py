@@ -134,7 +134,7 @@ def blank_run(plan, tmp_path_factory):
     assert res.forms == len(plan.units)
     all_forms = sorted((base / "forms").rglob("*.xlsx"))
     # one unit from each of the first summary units, and the unit with the longest name
-    picks = {s.units[0].name for s in plan.summary_units[:6]} | {max((u.name for u in plan.units), key=len)}
+    picks = {s.units[0].name for s in plan.summary_units[:4]} | {max((u.name for u in plan.units), key=len)}
     sample = [f for f in all_forms if f.name.removesuffix("-评分细则.xlsx") in picks]
     assert len(sample) == len(picks)
 
@@ -310,9 +310,19 @@ def uno_run(plan, tmp_path_factory):
         jobs.append({"input": src, "cells": cells,
                      "outputs": [{"path": p, "format": fmt} for fmt, p in f.outputs.items()],
                      "read_back": [f"{FORM}!G{r}" for r in ITEM_ROWS] + [f"{FORM}!{SUBTOTAL}", f"{FORM}!{TOTAL}"]})
+    # a deduction cell whose formula gives an error (#DIV/0!), with a reason, in every format
+    err_unit = plan.summary_units[1].units[5]
+    err_src = base / "blank" / "error-cell.xlsx"
+    err_src.write_bytes(build_form(plan, err_unit))
+    err_out = {fmt: base / fmt / f"error-cell.{fmt}" for fmt in ("xlsx", "xls", "ods")}
+    jobs.append({"input": err_src, "outputs": [{"path": p, "format": fmt} for fmt, p in err_out.items()],
+                 "cells": [{"sheet": FORM, "cell": "F2", "value": "2017-10-23", "kind": "date"},
+                           {"sheet": FORM, "cell": "F4", "value": "=1/0", "kind": "typed"},
+                           {"sheet": FORM, "cell": "E4", "value": "未履职", "kind": "text"}]})
     report = lo.fill_with_uno(jobs, workdir=base / "work")
     assert len(report) == len(jobs)
-    return {"base": base, "fills": fills, "capped": capped, "report": report[:len(fills)]}
+    return {"base": base, "fills": fills, "capped": capped, "report": report[:len(fills)],
+            "error_cell": (err_unit, err_out, report[-1])}
 
 
 # --------------------------------------------------------------------------- the harness itself
@@ -417,7 +427,7 @@ def test_prefilled_cached_values_agree_with_libreoffice(plan, blank_run):
 
 # --------------------------------------------------------------------------- what LibreOffice keeps
 
-def _check_kept(plan, unit, path: Path, original: bytes) -> None:
+def _check_kept(plan, unit, path: Path, original: bytes, problems: list[str] | None = None) -> None:
     before = openpyxl.load_workbook(io.BytesIO(original))
     after = openpyxl.load_workbook(path)
     assert after.sheetnames[:3] == [FORM, "填表说明", IDENT]
@@ -431,7 +441,10 @@ def _check_kept(plan, unit, path: Path, original: bytes) -> None:
         return out
 
     got, want = dvs(ws), dvs(ws0)
-    assert {"F2", *(f"F{r}" for r in ITEM_ROWS)} <= set(want)
+    # with last quarter's checklist, item 3's 扣分 is a formula, not an input
+    ded_inputs = [f"F{3 + it.seq}" for it in plan.rubric.items
+                  if not (problems and it.seq == plan.rules.rectification_item)]
+    assert {"F2", *ded_inputs} <= set(want)
     assert set(got) == set(want), (sorted(got), sorted(want))
     for ref, w in want.items():
         g = got[ref]
@@ -446,7 +459,12 @@ def _check_kept(plan, unit, path: Path, original: bytes) -> None:
     assert ws.protection.sheet, "评分细则 is no longer protected"
     assert after["填表说明"].protection.sheet
     test_rows, test_ded = knowledge_rows(plan)
-    inputs = ["F2"] + [f"{c}{r}" for r in ITEM_ROWS for c in "DEF"] + [f"{c}{r}" for r in test_rows for c in "BC"]
+    inputs = ["F2", *ded_inputs] + [f"{c}{r}" for r in ITEM_ROWS for c in "DE"] + [
+        f"{c}{r}" for r in test_rows for c in "BC"]
+    if problems:
+        first = rectify_first_row(plan)
+        inputs += [f"{c}{first + k}" for k in range(len(problems)) for c in "DE"]
+        assert ws[f"F{3 + plan.rules.rectification_item}"].protection.locked is not False
     for ref in inputs:
         assert ws[ref].protection.locked is False, f"{ref} became locked"
     for ref in ["A1", "B2", "C4", "G4", "G18", SUBTOTAL, TOTAL, SUBTOTAL_DED, "B10", test_ded, f"D{test_rows[0]}"]:
@@ -471,7 +489,7 @@ def test_validation_protection_identity_survive_xlsx_resave(plan, blank_run):
 def test_validation_protection_identity_survive_uno_fill(plan, uno_run):
     """The same after a person typed into the form in LibreOffice and saved it as .xlsx."""
     for f in uno_run["fills"][:4]:
-        _check_kept(plan, f.unit, f.outputs["xlsx"], build_form(plan, f.unit, None, f.problems))
+        _check_kept(plan, f.unit, f.outputs["xlsx"], build_form(plan, f.unit, None, f.problems), f.problems)
 
 
 # --------------------------------------------------------------------------- filled in LibreOffice
@@ -605,6 +623,19 @@ def test_item9_cap_keeps_the_form_consistent(plan, uno_run):
         assert as_decimals(rows, [SUBTOTAL_DED]) == [sum(exp.deductions.values(), Decimal(0))], (
             fmt, "小计扣分 should be the applied deduction", cell(rows, SUBTOTAL_DED))
         assert [x.code for x in scored.findings] == [], (fmt, [x.message for x in scored.findings])
+
+
+def test_error_in_a_deduction_cell_is_reported_in_every_format(plan, uno_run):
+    """A 扣分 cell holding an error value (here =1/0 -> #DIV/0!) is not a number: whatever the format,
+    the reader must say so (as it does for .xlsx), not read it as an empty cell (no deduction)."""
+    unit, outputs, rep = uno_run["error_cell"]
+    assert rep["cells"][f"{FORM}!F4"][2] == "#DIV/0!"
+    found = {}
+    for fmt, path in outputs.items():
+        form = read_form(open_book(path.read_bytes(), f".{fmt}", Limits()))
+        scored = score_form(form, plan, unit, path.name)
+        found[fmt] = sorted(x.code for x in scored.findings if x.cell == "F4")
+    assert found == {fmt: ["deduction-not-number"] for fmt in outputs}, found
 
 
 # --------------------------------------------------------------------------- printing

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import struct
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +42,7 @@ from returns import (
     total_cell,
     write_blank,
     write_form,
+    entries,
 )
 
 from xlsx_tool import findings as FX
@@ -476,6 +478,44 @@ def test_date_typed_into_a_deduction_cell_is_an_error(plan, folder):
     assert errs and all(f.severity == ERROR for f in errs)
 
 
+def test_formula_without_result_in_a_deduction_cell_is_not_silently_zero(plan, folder):
+    """A deduction typed as a formula (=1+1) and saved by a program that stores no result: the tool cannot
+    know the deduction, so it must say so on that cell rather than score the item as if nothing was deducted."""
+    p = blank_dated(plan, folder, "州财政局.xlsx", "州财政局")
+    wb = openpyxl.load_workbook(p)
+    ws = wb["评分细则"]
+    ws[cell(plan, 3, "deduction")] = "=1+1"
+    ws[cell(plan, 3, "reason")] = "两项未整改"
+    wb.save(p)
+    r = run(plan, folder)
+    f = one(r, "deduction-formula-empty", cell=cell(plan, 3, "deduction"))
+    assert f.severity == ERROR and "1+1" in f.message
+
+
+def test_formula_with_result_in_a_deduction_cell_counts_its_result(plan, folder):
+    """Excel and LibreOffice store a formula's result: it is used, with a note asking for a plain number."""
+    p = write_form(folder, "州财政局.xlsx", plan, "州财政局", entries(i3=(1, "一项未整改")))
+    import io
+    import zipfile
+
+    zin = zipfile.ZipFile(p)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            body = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                ref = cell(plan, 3, "deduction")
+                text, n = re.subn(rf'(<c r="{ref}"[^>]*?)>\s*<v>1</v>', r"\1><f>1+1</f><v>2</v>", body.decode())
+                assert n == 1
+                body = text.encode()
+            zout.writestr(info, body)
+    p.write_bytes(buf.getvalue())
+    r = run(plan, folder)
+    f = one(r, "deduction-formula", cell=cell(plan, 3, "deduction"))
+    assert f.severity == INFO and "1+1" in f.message
+    assert row(r, "州财政局").scored.items[2].deduction == D(2)
+
+
 def test_deduction_negative(plan, folder):
     p = blank_dated(plan, folder, "州财政局.xlsx", "州财政局")
     fill_with_openpyxl(p, {cell(plan, 3, "deduction"): -2, cell(plan, 3, "reason"): "加分"})
@@ -495,9 +535,9 @@ def test_deduction_over_limit(plan, folder):
     f = one(r, "deduction-over-limit", cell=cell(plan, 1, "deduction"))
     assert "2" in f.message
     items = {i.seq: i for i in row(r, "州财政局").scored.items}
-    # the typed deduction is used, never beyond the item's 分值
+    # an over-limit deduction counts as the item's limit (the most the rubric allows), flagged as an error
     assert items[4].deduction == D(5) and items[4].score == D(0)
-    assert items[1].deduction == D(3) and items[1].score == D(2)
+    assert items[1].deduction == D(2) and items[1].score == D(3)
     assert not found(r, "deduction-step")
 
 
@@ -542,7 +582,7 @@ def test_deduction_limits_boundaries(plan, folder, seq, typed, code):
     codes = [f.code for f in r.findings if f.cell == cell(plan, seq, "deduction")]
     assert codes == ([code] if code else [])
     item = plan.rubric.items[seq - 1]
-    assert row(r, "州财政局").scored.score == D(98) - min(D(str(typed)), item.max)
+    assert row(r, "州财政局").scored.score == D(98) - min(D(str(typed)), item.limit)
 
 
 def test_deduction_no_reason(plan, folder):

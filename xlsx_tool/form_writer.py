@@ -200,7 +200,6 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
 
     first = L.item_row(0)
     scores: list = []
-    deds: list = []
     for i, item in enumerate(items):
         row = L.item_row(i)
         entry = entries.items.get(item.seq, ItemEntry())
@@ -224,7 +223,6 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
             ws.write_formula(row, L.COL_DEDUCTION, rect_formula, F.number, _num(rect_ded))
             ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-{c_ded})", F.number,
                              _cached_item_score(item, rect_ded))
-            deds.append(rect_ded)
             scores.append(_cached_item_score(item, rect_ded))
             continue
         if d is None or d == "":
@@ -244,7 +242,6 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
             cached = _cached_item_score(item, d)
             ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-{c_ded})", F.number, cached)
         scores.append(cached)
-        deds.append(d)
 
         lim, step = _num(item.limit), _num(item.step)
         rule = f"0～{lim}分" + ("" if item.limit == item.step else f"，每档{step}分")
@@ -285,9 +282,6 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
     # 小计 and 核定得分, with their cached values
     ok = all(isinstance(s, (int, float)) for s in scores)
     raw_total = sum(Decimal(str(s)) for s in scores) if ok else None
-    # SUM skips texts and booleans in a range (only the item formulas turn text into #VALUE!)
-    ded_sum = sum((Decimal(str(d)) for d in deds if isinstance(d, (int, float, Decimal)) and not isinstance(d, bool)),
-                  test_ded or Decimal(0))
     sr, tr = L.subtotal_row(n), L.total_row(n)
     rng = lambda col: f"{L.a1(first, col)}:{L.a1(last, col)}"  # noqa: E731
     ws.set_row(sr, 22)
@@ -296,8 +290,9 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
     ws.write_formula(sr, L.COL_MAX, f"=SUM({rng(L.COL_MAX)})", F.total, _num(plan.rubric.total))
     ws.write_blank(sr, L.COL_HIGHLIGHT, None, F.blank)
     ws.write_blank(sr, L.COL_REASON, None, F.blank)
-    ws.write_formula(sr, L.COL_DEDUCTION, f"=SUM({rng(L.COL_DEDUCTION)})" + (f"+{test_cell}" if test_cell else ""),
-                     F.total, _num(ded_sum))
+    # the points actually lost (分值 − 得分): the test's part and every cap included
+    ws.write_formula(sr, L.COL_DEDUCTION, f"={L.a1(sr, L.COL_MAX)}-{L.a1(sr, L.COL_SCORE)}", F.total,
+                     _num(plan.rubric.total - raw_total) if ok else "#VALUE!")
     ws.write_formula(sr, L.COL_SCORE, f"=SUM({rng(L.COL_SCORE)})", F.total,
                      _num(raw_total) if ok else "#VALUE!")
     cap = _num(plan.rules.max_score)

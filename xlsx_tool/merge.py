@@ -132,6 +132,7 @@ def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
         unit = _identify(form, plan, rec)
         if unit is None:
             return rec
+        rec.unit, rec.summary = unit.name, unit.summary  # a refusal from here on still counts for its committee
         missing = [it.seq for it in plan.rubric.items if it.seq not in form.items]
         if missing:
             raise BookError("file-not-form", f"表中找不到第{'、'.join(map(str, missing))}项（行被删除或改动）")
@@ -144,7 +145,6 @@ def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
         return _refused(rec, FX.make("file-unreadable", file=src.name,
                                      why=f"读取时出现意外错误：{type(e).__name__}", todo="请把此文件交给技术人员检查"))
     rec.scored = scored
-    rec.unit, rec.summary = unit.name, unit.summary
     rec.findings.extend(scored.findings)
     return rec
 
@@ -277,7 +277,11 @@ def decide(plan: Plan, files: list[FileRecord], collected: str, today: dt.date) 
         chosen[unit_name] = best
         best.status = COUNTED
         if len(recs) > 1:
-            why = "没有错误且修改时间最新" if best.errors == 0 else "修改时间最新"
+            rivals = [r for r in recs if r is not best]
+            if best.errors == 0 and any(r.errors for r in rivals):
+                why = "没有错误" if any(r.mtime > best.mtime for r in rivals) else "没有错误，且修改时间最新"
+            else:
+                why = "修改时间最新" if all(r.mtime < best.mtime for r in rivals) else "修改时间相同，按文件路径取最后一个"
             unit = plan.unit(unit_name)
             findings.append(FX.make("unit-duplicate", file=best.name, unit=unit_name, summary=unit.summary,
                                     count=len(recs), files="、".join(r.name for r in recs), chosen=best.name, why=why))

@@ -20,7 +20,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from . import findings as FX
@@ -58,7 +58,8 @@ def fmt_num(d: Decimal) -> str:
 
 
 def fmt_avg(d: Decimal) -> str:
-    return f"{d.quantize(Decimal('0.01')):f}"
+    """Two decimals, rounded half up as Excel shows "0.00" (95.125 -> 95.13)."""
+    return f"{d.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
 
 
 def fmt_date(d: dt.date) -> str:
@@ -66,7 +67,9 @@ def fmt_date(d: dt.date) -> str:
 
 
 def fmt_pct(part: int, whole: int) -> str:
-    return f"{Decimal(part * 100) / Decimal(whole):.1f}%" if whole else TODO
+    if not whole:
+        return TODO
+    return f"{(Decimal(part * 100) / Decimal(whole)).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):f}%"
 
 
 def report_filename(summary_name: str | None) -> str:
@@ -130,7 +133,7 @@ def _when_done(rows: list[Row]) -> str:
         return f"交回的评分表均未填写核查时间，实际核查时间{TODO}"
     text = f"据交回的评分表，实地核查于{_date_span(dates)}进行"
     if undated:
-        text += f"（另有{undated}份评分表未填写核查时间，{TODO}）"
+        text += f"，另有{undated}份评分表未填写核查时间{TODO}"
     return text
 
 
@@ -156,15 +159,17 @@ def _intro_numbers(doc: _Doc, result: MergeResult, rows: list[Row], expected: in
             + "（各分数段含下限、不含上限）。")
     errors = FX.count(findings, FX.ERROR)
     warnings = FX.count(findings, FX.WARNING)
-    if errors or warnings:
-        doc.add("para", f"汇总时发现评分表中有错误{errors}条、警告{warnings}条，详见评分汇总表“问题清单”，"
-                        f"错误须由核查人员改正后重新报送。")
+    if errors:
+        doc.add("para", f"汇总时发现错误{errors}条、警告{warnings}条，详见评分汇总表“问题清单”，"
+                        f"其中的错误须改正后重新报送。")
+    elif warnings:
+        doc.add("para", f"汇总时未发现评分表有错误，有警告{warnings}条，详见评分汇总表“问题清单”。")
     else:
         doc.add("para", "汇总时未发现评分表有错误或警告。")
 
 
 def _highlights(doc: _Doc, result: MergeResult, groups: list[tuple[str | None, list[Row]]]) -> None:
-    labels = {it.seq: item_label(it.text) for it in result.plan.rubric.items}
+    labels = {it.seq: item_label(it.text, width=40) for it in result.plan.rubric.items}
     any_text = False
     sub = 0
     for title, rows in groups:
@@ -189,6 +194,7 @@ def _highlights(doc: _Doc, result: MergeResult, groups: list[tuple[str | None, l
 
 def _problems(doc: _Doc, result: MergeResult, rows: list[Row], with_reasons: bool, limit: int | None) -> None:
     stats = [s for s in item_stats(result, rows) if s.deducted]
+    labels = {it.seq: item_label(it.text, width=40) for it in result.plan.rubric.items}
     if not stats:
         doc.add("para", "交回的评分表各项均未扣分。存在的问题" + TODO)
         return
@@ -196,7 +202,7 @@ def _problems(doc: _Doc, result: MergeResult, rows: list[Row], with_reasons: boo
     shown = stats if limit is None else stats[:limit]
     doc.add("para", f"据评分表“扣分”和“扣分情况”栏，{len(stats)}个评分项目有扣分，按扣分单位数从多到少依次为：")
     for i, s in enumerate(shown, 1):
-        head = (f"{i}. 第{s.seq}项（{s.label}）：{s.deducted}个单位扣分（占{fmt_pct(s.deducted, s.units)}），"
+        head = (f"{i}. 第{s.seq}项（{labels[s.seq]}）：{s.deducted}个单位扣分（占{fmt_pct(s.deducted, s.units)}），"
                 f"共扣{fmt_num(s.lost)}分。")
         if with_reasons:
             units = "；".join(f"{u}扣{fmt_num(p)}分，{reason if reason else '扣分原因' + TODO}"
@@ -217,7 +223,7 @@ def _quota_sentence(result: MergeResult, s: SummaryResult) -> str:
     n = len(s.summary.units)
     text = f"{s.summary.name}核查{n}个单位，{high}分及以上上限为{s.quota}个；实际{len(s.high)}个"
     if s.high:
-        text += f"（{_names(s.high)}）"
+        text += "：" + "、".join(f"{r.unit.name}{fmt_num(r.scored.score)}分" for r in s.high)
     if s.breach:
         text += f"，超出上限{len(s.high) - s.quota}个，不符合规定，须复核评分"
     else:
@@ -312,7 +318,7 @@ def summary_blocks(result: MergeResult, s: SummaryResult) -> list[Block]:
         doc.section("未交评分表的单位")
         doc.add("para", _missing_sentence(result, s))
         doc.add("signature", su.name)
-        doc.add("signature", f"（日期{TODO}）")
+        doc.add("signature", f"日期{TODO}")
         return doc.blocks
 
     doc.section("总体情况")
@@ -338,7 +344,7 @@ def summary_blocks(result: MergeResult, s: SummaryResult) -> list[Block]:
     doc.section("下一步工作打算")
     doc.add("para", TODO)
     doc.add("signature", su.name)
-    doc.add("signature", f"（日期{TODO}）")
+    doc.add("signature", f"日期{TODO}")
     return doc.blocks
 
 
@@ -426,8 +432,8 @@ def overall_blocks(result: MergeResult) -> list[Block]:
 
     doc.section("下一步工作打算")
     doc.add("para", TODO)
-    doc.add("signature", f"（落款单位{TODO}）")
-    doc.add("signature", f"（日期{TODO}）")
+    doc.add("signature", f"落款单位{TODO}")
+    doc.add("signature", f"日期{TODO}")
     return doc.blocks
 
 
@@ -449,107 +455,135 @@ def block_text(blocks: list[Block]) -> str:
 
 # --------------------------------------------------------------------------- layout (.docx)
 
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_RPR_CACHE: dict = {}
 
-def _set_fonts(rpr_owner, east_asian: str, size_pt: float | None = None, bold: bool | None = None) -> None:
-    """Name the font for Latin and East Asian text (w:rFonts ascii/hAnsi/eastAsia) on a run or style."""
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
 
-    font = rpr_owner.font
-    font.name = LATIN_FONT
-    rpr = rpr_owner.element.get_or_add_rPr()
-    fonts = rpr.get_or_add_rFonts()
-    fonts.set(qn("w:eastAsia"), east_asian)
-    fonts.set(qn("w:ascii"), LATIN_FONT)
-    fonts.set(qn("w:hAnsi"), LATIN_FONT)
-    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(theme), None)
-    if size_pt is not None:
-        font.size = Pt(size_pt)
-    if bold is not None:
-        font.bold = bold
+def _rpr(east_asian: str, size_pt: float, bold: bool = False):
+    """A w:rPr naming the Latin and the East Asian font (w:rFonts w:eastAsia), size and weight (cached, copied)."""
+    import copy
+
+    from docx.oxml import parse_xml
+
+    key = (east_asian, size_pt, bold)
+    if key not in _RPR_CACHE:
+        half = int(round(size_pt * 2))
+        _RPR_CACHE[key] = parse_xml(
+            f'<w:rPr xmlns:w="{_W}"><w:rFonts w:ascii="{LATIN_FONT}" w:hAnsi="{LATIN_FONT}" '
+            f'w:eastAsia="{east_asian}" w:cs="{LATIN_FONT}"/>' + ("<w:b/><w:bCs/>" if bold else "")
+            + f'<w:sz w:val="{half}"/><w:szCs w:val="{half}"/></w:rPr>')
+    return copy.deepcopy(_RPR_CACHE[key])
 
 
 def _run(paragraph, text: str, east_asian: str, size_pt: float, bold: bool = False):
     run = paragraph.add_run(text)
-    _set_fonts(run, east_asian, size_pt, bold)
+    run._r.insert(0, _rpr(east_asian, size_pt, bold))
     return run
 
 
-def _para(doc, align=None, indent: bool = True, line_pt: float = LINE_PT, before: float = 0, after: float = 0):
+def _style_fonts(style, east_asian: str, size_pt: float) -> None:
+    """Set a style's fonts (Latin and East Asian, no theme fonts) and size."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    style.font.name = LATIN_FONT
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(theme), None)
+    fonts.set(qn("w:eastAsia"), east_asian)
+    style.font.size = Pt(size_pt)
+
+
+def _line(pf, line_pt: float, indent_pt: float = 0, before: float = 0, after: float = 0) -> None:
     from docx.enum.text import WD_LINE_SPACING
     from docx.shared import Pt
 
-    p = doc.add_paragraph()
-    pf = p.paragraph_format
     pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     pf.line_spacing = Pt(line_pt)
+    pf.first_line_indent = Pt(indent_pt)
     pf.space_before, pf.space_after = Pt(before), Pt(after)
-    pf.first_line_indent = Pt(BODY_PT * 2) if indent else Pt(0)
+
+
+def _styles(doc):
+    """Normal = body (仿宋 三号, 28 pt lines, two-character indent, justified); 报告表格 = table text."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    normal = doc.styles["Normal"]
+    _style_fonts(normal, BODY_FONT, BODY_PT)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    normal.element.get_or_add_rPr().append(lang)
+    _line(normal.paragraph_format, LINE_PT, BODY_PT * 2)
+    normal.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    table = doc.styles.add_style("报告表格", WD_STYLE_TYPE.PARAGRAPH)
+    table.base_style = normal
+    _style_fonts(table, BODY_FONT, TABLE_PT)
+    _line(table.paragraph_format, TABLE_PT + 6)
+    table.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    return table
+
+
+def _para(doc, align=None, indent: bool = True, line_pt: float = LINE_PT, before: float = 0, after: float = 0):
+    p = doc.add_paragraph()
+    if not indent or line_pt != LINE_PT or before or after:
+        _line(p.paragraph_format, line_pt, BODY_PT * 2 if indent else 0, before, after)
     if align is not None:
         p.alignment = align
     return p
 
 
 def _page_number_footer(section) -> None:
+    """"— 1 —" centred at the foot of every page (a PAGE field)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
+    from docx.oxml import parse_xml
 
     p = section.footer.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _line(p.paragraph_format, NOTE_PT + 4)
     _run(p, "— ", "宋体", NOTE_PT)
     run = _run(p, "", "宋体", NOTE_PT)
-    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
-        if kind:
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-        elif text == "1":
-            el = OxmlElement("w:t")
-            el.text = text
-        else:
-            el = OxmlElement("w:instrText")
-            el.set(qn("xml:space"), "preserve")
-            el.text = text
-        run._r.append(el)
+    ns = f'xmlns:w="{_W}"'
+    for xml in (f'<w:fldChar {ns} w:fldCharType="begin"/>',
+                f'<w:instrText {ns} xml:space="preserve"> PAGE </w:instrText>',
+                f'<w:fldChar {ns} w:fldCharType="separate"/>', f"<w:t {ns}>1</w:t>",
+                f'<w:fldChar {ns} w:fldCharType="end"/>'):
+        run._r.append(parse_xml(xml))
     _run(p, " —", "宋体", NOTE_PT)
 
 
-def _table(doc, block: Block) -> None:
+_NUMERIC = re.compile(r"[\d./—-]+|（待补充）")
+
+
+def _table(doc, block: Block, style) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import parse_xml
+    from docx.shared import Cm
 
     rows = block.rows
+    style_id = style.style_id
     t = doc.add_table(rows=len(rows), cols=len(rows[0]))
     t.style = doc.styles["Table Grid"]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
-    for r, values in enumerate(rows):
-        row = t.rows[r]
-        if r == 0:  # repeat the header row on every page
-            trpr = row._tr.get_or_add_trPr()
-            el = OxmlElement("w:tblHeader")
-            el.set(qn("w:val"), "true")
-            trpr.append(el)
-        for c, v in enumerate(values):
-            cell = row.cells[c]
-            if block.widths:
-                cell.width = Cm(block.widths[c])
-            p = cell.paragraphs[0]
-            pf = p.paragraph_format
-            pf.first_line_indent = Pt(0)
-            pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-            pf.line_spacing = Pt(TABLE_PT + 6)
-            pf.space_before = pf.space_after = Pt(0)
-            text_col = c > 0 and not re.fullmatch(r"[\d./—-]+|（待补充）", v or "")
-            p.alignment = WD_ALIGN_PARAGRAPH.LEFT if (text_col and r > 0) else WD_ALIGN_PARAGRAPH.CENTER
-            _run(p, v, HEADING_FONT if r == 0 else BODY_FONT, TABLE_PT)
     if block.widths:
         for c, w in enumerate(block.widths):
             t.columns[c].width = Cm(w)
+    for r, (row, values) in enumerate(zip(t.rows, rows)):
+        if r == 0:  # the header row repeats on every page
+            row._tr.get_or_add_trPr().append(parse_xml(f'<w:tblHeader xmlns:w="{_W}" w:val="true"/>'))
+        for c, (cell, v) in enumerate(zip(row.cells, values)):
+            if block.widths:
+                cell.width = Cm(block.widths[c])
+            p = cell.paragraphs[0]
+            p._p.style = style_id  # (assigning the style object looks it up among 260 styles each time)
+            if r > 0 and c > 0 and not _NUMERIC.fullmatch(v or ""):
+                p.alignment = WD_ALIGN_PARAGRAPH.LEFT
+            _run(p, v, HEADING_FONT if r == 0 else BODY_FONT, TABLE_PT)
 
 
 def _font_table_alt(doc) -> None:
@@ -557,7 +591,7 @@ def _font_table_alt(doc) -> None:
     for part in doc.part.package.iter_parts():
         if str(part.partname) == "/word/fontTable.xml" and hasattr(part, "_blob"):
             xml = part._blob.decode("utf-8")
-            if TITLE_FONT in xml:
+            if f'w:name="{TITLE_FONT}"' in xml:
                 return
             entry = (f'<w:font w:name="{TITLE_FONT}"><w:altName w:val="{TITLE_FALLBACK}"/>'
                      f'<w:charset w:val="86"/><w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>'
@@ -585,32 +619,25 @@ def build_report(result: MergeResult, summary: SummaryResult | None) -> bytes:
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
     blocks = report_blocks(result, summary)
     doc = docx.Document()
 
-    # page: A4, GB/T 9704 margins
+    # page: A4 with the GB/T 9704 margins
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
     sec.top_margin, sec.bottom_margin = Cm(3.7), Cm(3.5)
     sec.left_margin, sec.right_margin = Cm(2.8), Cm(2.6)
     sec.footer_distance = Cm(2.5)
-
-    normal = doc.styles["Normal"]
-    _set_fonts(normal, BODY_FONT, BODY_PT)
-    lang = OxmlElement("w:lang")
-    lang.set(qn("w:val"), "en-US")
-    lang.set(qn("w:eastAsia"), "zh-CN")
-    normal.element.get_or_add_rPr().append(lang)
+    table_style = _styles(doc)
     _page_number_footer(sec)
     _font_table_alt(doc)
 
-    for b in blocks:
+    first_signature = True
+    for i, b in enumerate(blocks):
         if b.kind == "title":
-            p = _para(doc, WD_ALIGN_PARAGRAPH.CENTER, indent=False, line_pt=35, before=0, after=0)
+            p = _para(doc, WD_ALIGN_PARAGRAPH.CENTER, indent=False, line_pt=35)
             _run(p, b.text, TITLE_FONT, TITLE_PT)
         elif b.kind == "subtitle":
             p = _para(doc, WD_ALIGN_PARAGRAPH.CENTER, indent=False)
@@ -619,32 +646,29 @@ def build_report(result: MergeResult, summary: SummaryResult | None) -> bytes:
             p = _para(doc, WD_ALIGN_PARAGRAPH.CENTER, indent=False, line_pt=22, after=LINE_PT)
             _run(p, b.text, SUBHEADING_FONT, NOTE_PT)
         elif b.kind == "salutation":
-            p = _para(doc, indent=False)
+            p = _para(doc, WD_ALIGN_PARAGRAPH.LEFT, indent=False)
             _run(p, b.text, BODY_FONT, BODY_PT)
-        elif b.kind == "heading":
-            p = _para(doc)
+        elif b.kind in ("heading", "subheading"):
+            p = _para(doc, WD_ALIGN_PARAGRAPH.LEFT)
             p.paragraph_format.keep_with_next = True
-            _run(p, b.text, HEADING_FONT, BODY_PT)
-        elif b.kind == "subheading":
-            p = _para(doc)
-            p.paragraph_format.keep_with_next = True
-            _run(p, b.text, SUBHEADING_FONT, BODY_PT)
+            _run(p, b.text, HEADING_FONT if b.kind == "heading" else SUBHEADING_FONT, BODY_PT)
         elif b.kind == "para":
-            p = _para(doc, WD_ALIGN_PARAGRAPH.JUSTIFY)
+            p = _para(doc)
+            if i + 1 < len(blocks) and blocks[i + 1].kind == "table":
+                p.paragraph_format.keep_with_next = True  # a table's lead-in stays with it
             _run(p, b.text, BODY_FONT, BODY_PT)
         elif b.kind == "table":
-            _table(doc, b)
+            _table(doc, b, table_style)
             _para(doc, indent=False, line_pt=12)  # a little air under the table
         elif b.kind == "signature":
-            p = _para(doc, WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+            p = _para(doc, WD_ALIGN_PARAGRAPH.RIGHT, indent=False, before=LINE_PT * 2 if first_signature else 0)
             p.paragraph_format.right_indent = Pt(BODY_PT * 2)
-            if b is next(x for x in blocks if x.kind == "signature"):
-                p.paragraph_format.space_before = Pt(LINE_PT * 2)
+            first_signature = False
             _run(p, b.text, BODY_FONT, BODY_PT)
         else:
             raise ValueError(f"unknown block kind {b.kind!r}")
 
-    # fixed metadata, no thumbnail of python-docx's template
+    # fixed metadata; no thumbnail (python-docx's template carries one of its own)
     stamp = dt.datetime.combine(result.merged_on, dt.time())
     cp = doc.core_properties
     cp.title = report_title(result, summary.summary.name if summary else None)

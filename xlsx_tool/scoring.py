@@ -233,16 +233,21 @@ def _score_item(item: Item, raw, add, formulas_known: bool, extra: Decimal | Non
     value, as_text = parse_deduction(ded_cell.value)
     used = ZERO
     shown = show(ded_cell.value)
-    if value is None:
+    if ded_cell.formula is not None and ded_cell.value is None:
+        # saved by a program that stores no formula results: nothing to go on
+        add("deduction-formula-empty", ded_cell.ref, seq=item.seq, formula=ded_cell.formula[:40])
+    elif value is None:
         add("deduction-not-number", ded_cell.ref, seq=item.seq, raw=shown, step=_fmt(item.step), limit=_fmt(item.limit))
     else:
+        if ded_cell.formula is not None:
+            add("deduction-formula", ded_cell.ref, seq=item.seq, formula=ded_cell.formula[:40], value=shown)
         if as_text:
             add("deduction-text-number", ded_cell.ref, seq=item.seq, raw=shown, value=_fmt(value))
         if value < 0:
             add("deduction-negative", ded_cell.ref, seq=item.seq, value=_fmt(value), limit=_fmt(item.limit))
         elif value > item.limit:
             add("deduction-over-limit", ded_cell.ref, seq=item.seq, value=_fmt(value), limit=_fmt(item.limit))
-            used = min(value, item.max)
+            used = item.limit  # the most the rubric allows; the error asks for a correction
         else:
             if not item.allows(value):
                 add("deduction-step", ded_cell.ref, seq=item.seq, value=_fmt(value), step=_fmt(item.step), limit=_fmt(item.limit))

@@ -236,6 +236,7 @@ class _Sheet:
         self.f_num = wb.add_format({**cell, "align": "center", "num_format": "0.##"})
         self.f_avg = wb.add_format({**cell, "align": "center", "num_format": "0.00"})
         self.f_pct = wb.add_format({**cell, "align": "center", "num_format": "0.0%"})
+        self.f_blank = wb.add_format({"border": 1})
         self.f_bad = wb.add_format({**cell, "align": "center", "num_format": "0", "bold": True, "font_color": "#C00000"})
         self.row = 0
         self.breaks: list[int] = []
@@ -260,7 +261,10 @@ class _Sheet:
         if isinstance(v, tuple):
             v, fmt = _cell_value(v[0]), v[1]
         if v is None or v == "":
-            self.ws.write_blank(r, c, None, fmt)
+            # No cell record: a formatted blank would be cached as 0 in the charts' data (xlsxwriter
+            # caches "" as 0), and a viewer that draws from the cache would show a bar of 0 for "no data".
+            # The border comes from a conditional format instead.
+            self.ws.conditional_format(r, c, r, c, {"type": "blanks", "format": self.f_blank})
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             self.ws.write_number(r, c, v, fmt)
         else:
