@@ -846,3 +846,18 @@ def test_clean_folder_has_no_findings_but_missing(plan, folder):
     r = run(plan, folder)
     assert {f.code for f in r.findings} == {"summary-no-returns"}
     assert r.received == 4 and all(f.status == COUNTED for f in r.files)
+
+
+def test_file_formulas_unknown_for_xls_and_ods(plan, tmp_path):
+    """.xls and .ods keep no formula information here: the merge says it could not check the 得分 formulas."""
+    from lo import convert
+
+    src = write_form(tmp_path, "州财政局.xlsx", plan, "州财政局", entries(i5=(1, "缺一次支委会")))
+    for fmt in ("xls", "ods"):
+        folder = tmp_path / fmt
+        folder.mkdir()
+        convert([src], fmt, folder)
+        r = run(plan, folder)
+        f = one(r, "file-formulas-unknown", file=f"州财政局.{fmt}")
+        assert f.severity == INFO and f".{fmt}" in f.message
+        assert row(r, "州财政局").scored.score == D(97)

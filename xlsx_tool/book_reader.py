@@ -93,7 +93,7 @@ def open_book(data: bytes, suffix: str, limits: Limits = Limits()) -> Book:
     if kind == "ole":
         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
             raise BookError("file-encrypted")
-        return _open_calamine(data, "xls")
+        return _open_xls(data)
     if kind != "zip":
         if data[:5] == b"<?xml" or data.lstrip()[:1] == b"<":
             raise BookError("file-unsupported", "是网页或 XML 文本，不是 Excel 工作簿", SAVE_AS_XLSX)
@@ -317,6 +317,57 @@ def _value(t: str, text: str, strings):
 
 
 # --------------------------------------------------------------------------- xls, ods
+#
+# .xls goes through xlrd, .ods through python-calamine.  Neither reports formulas, so
+# these formats cannot show a 得分 overwritten by a number (the merge says so).
+# calamine (0.9) returns error cells as "": for .ods the errors are found in
+# content.xml and put back, so that a #DIV/0! in a deduction is never read as blank.
+
+
+def _open_xls(data: bytes) -> Book:
+    import xlrd
+
+    try:
+        wb = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except xlrd.biffh.XLRDError as e:
+        if "encrypt" in str(e).lower():
+            raise BookError("file-encrypted") from None
+        raise BookError("file-unreadable", f"无法读取的 .xls 文件（{str(e)[:80]}）", SAVE_AS_XLSX) from None
+    except Exception as e:  # xlrd raises assorted errors on damaged files
+        raise BookError("file-unreadable", f"无法读取的 .xls 文件（{type(e).__name__}）", SAVE_AS_XLSX) from None
+    names = wb.sheet_names()
+    hidden = set()
+
+    def load(name: str) -> Sheet:
+        try:
+            sh = wb.sheet_by_name(name)
+        except Exception as e:
+            raise BookError("file-unreadable", f"工作表“{name}”无法读取（{type(e).__name__}）", SAVE_AS_XLSX) from None
+        cells = {}
+        for r in range(sh.nrows):
+            for c, cell in enumerate(sh.row(r)):
+                t, v = cell.ctype, cell.value
+                if t in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) or v == "":
+                    continue
+                if t == xlrd.XL_CELL_DATE:
+                    try:
+                        v = xlrd.xldate.xldate_as_datetime(v, wb.datemode)
+                    except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                        pass
+                elif t == xlrd.XL_CELL_BOOLEAN:
+                    v = bool(v)
+                elif t == xlrd.XL_CELL_ERROR:
+                    v = CellError(xlrd.error_text_from_code.get(v, "#ERROR!"))
+                cells[(r, c)] = v
+        return Sheet(name, name not in hidden, cells, None)
+
+    for i, name in enumerate(names):
+        try:
+            if wb.sheet_by_index(i).visibility:
+                hidden.add(name)
+        except Exception:  # noqa: BLE001 — a damaged sheet is reported when it is read
+            pass
+    return Book(kind="xls", sheet_names=names, hidden=hidden, _loader=load)
 
 
 def _open_calamine(data: bytes, kind: str) -> Book:
@@ -329,6 +380,7 @@ def _open_calamine(data: bytes, kind: str) -> Book:
         raise BookError("file-encrypted") from None
     except Exception as e:  # calamine raises several types for a bad file
         raise BookError("file-unreadable", f"无法读取的 {kind} 文件（{str(e)[:80]}）", SAVE_AS_XLSX) from None
+    errors = _ods_errors(data) if kind == "ods" else {}
 
     def load(name: str) -> Sheet:
         m = next(x for x in meta if x.name == name)
@@ -341,27 +393,52 @@ def _open_calamine(data: bytes, kind: str) -> Book:
             for c, v in enumerate(row):
                 if v != "" and v is not None:
                     cells[(r, c)] = _calamine_value(v)
+        for key, text in errors.get(name, {}).items():
+            cells[key] = CellError(text)
         return Sheet(name, str(m.visible).endswith("Visible"), cells, None)
 
     return Book(kind=kind, sheet_names=[m.name for m in meta],
                 hidden={m.name for m in meta if not str(m.visible).endswith("Visible")}, _loader=load)
 
 
-_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA"}
+_ODS_TABLE = re.compile(r'<table:table\b[^>]*?table:name="([^"]*)"[^>]*>(.*?)</table:table>', re.S)
+_ODS_ROW = re.compile(r"<table:table-row\b([^>]*?)(?:/>|>(.*?)</table:table-row>)", re.S)
+_ODS_CELL = re.compile(r"<table:(?:covered-)?table-cell\b([^>]*?)(?:/>|>(.*?)</table:(?:covered-)?table-cell>)", re.S)
+_ODS_REPEAT_ROWS = re.compile(r'table:number-rows-repeated="(\d+)"')
+_ODS_REPEAT_COLS = re.compile(r'table:number-columns-repeated="(\d+)"')
+_ODS_TEXT = re.compile(r"<text:p\b[^>]*>(.*?)</text:p>", re.S)
+
+
+def _ods_errors(data: bytes) -> dict[str, dict[tuple[int, int], str]]:
+    """Positions and texts of error cells (calcext:value-type="error") in an .ods, by sheet."""
+    try:
+        xml = zipfile.ZipFile(io.BytesIO(data)).read("content.xml").decode("utf-8")
+    except (KeyError, zipfile.BadZipFile, UnicodeDecodeError, OSError):
+        return {}
+    if 'value-type="error"' not in xml or "<!DOCTYPE" in xml[:4096]:
+        return {}
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    for tm in _ODS_TABLE.finditer(xml):
+        found: dict[tuple[int, int], str] = {}
+        r = 0
+        for rm in _ODS_ROW.finditer(tm.group(2)):
+            rep = _ODS_REPEAT_ROWS.search(rm.group(1))
+            c = 0
+            for cm in _ODS_CELL.finditer(rm.group(2) or ""):
+                crep = _ODS_REPEAT_COLS.search(cm.group(1))
+                if 'value-type="error"' in cm.group(1):
+                    t = _ODS_TEXT.search(cm.group(2) or "")
+                    found[(r, c)] = _unescape(re.sub(r"<[^>]+>", "", t.group(1))) if t else "#ERROR!"
+                c += int(crep.group(1)) if crep else 1
+            r += int(rep.group(1)) if rep else 1
+        if found:
+            out[_unescape(tm.group(1))] = found
+    return out
 
 
 def _calamine_value(v):
-    if isinstance(v, str) and v in _ERRORS:
-        return CellError(v)
     if isinstance(v, int) and not isinstance(v, bool):
         return float(v)
     if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
         return dt.datetime.combine(v, dt.time())
     return v
-
-
-def read_file_bytes(path: Path, limits: Limits) -> bytes:
-    size = path.stat().st_size
-    if size > limits.max_file_bytes:
-        raise BookError("file-too-large", f"文件 {size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB")
-    return path.read_bytes()

@@ -37,6 +37,8 @@ RULES: dict[str, Rule] = {
     "file-too-large": Rule(ERROR, "文件超出限制（{why}），为安全起见未读取。如确为评分表，请用 --max-file-mb / --max-unzipped-mb 调高限制", "发送下发的评分表原件（.xlsx）"),
     "file-outside": Rule(ERROR, "这是指向文件夹外部的链接（{target}），为安全起见未读取"),
     "file-not-form": Rule(ERROR, "找不到评分细则表（{why}）。请确认发来的是本工具生成的评分表", "使用下发的评分表填写后重新发送"),
+    "file-formulas-unknown": Rule(INFO, "{kind} 格式的文件不保存公式信息，无法检查得分公式是否被改动；得分已按扣分重新计算",
+                                  "今后请保存为 .xlsx"),
     "file-macro": Rule(INFO, "文件含有宏（.xlsm），宏不会被执行，只读取单元格内容"),
     "file-duplicate-copy": Rule(INFO, "与 {other} 内容完全相同（重复发送），只计一次"),
     # ---- identity

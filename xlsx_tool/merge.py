@@ -128,6 +128,8 @@ def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
         book = open_book(src.data, src.suffix, limits)
         if book.has_macros:
             rec.findings.append(FX.make("file-macro", file=src.name))
+        if book.kind != "xlsx":
+            rec.findings.append(FX.make("file-formulas-unknown", file=src.name, kind=f".{book.kind}"))
         form = read_form(book)
         unit = _identify(form, plan, rec)
         if unit is None:

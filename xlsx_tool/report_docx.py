@@ -137,6 +137,11 @@ def _when_done(rows: list[Row]) -> str:
     return text
 
 
+def one_line(text: str) -> str:
+    """Text typed over several lines in a cell, as one sentence: the lines joined with "；"."""
+    return re.sub(r"\s*[\r\n]+\s*", "；", text.strip())
+
+
 def _names(rows: list[Row], with_score: bool = True) -> str:
     return "、".join(f"{r.unit.name}（{fmt_num(r.scored.score)}分）" if with_score else r.unit.name for r in rows)
 
@@ -175,7 +180,7 @@ def _highlights(doc: _Doc, result: MergeResult, groups: list[tuple[str | None, l
     for title, rows in groups:
         lines = []
         for r in rows:
-            parts = [f"{i.highlight}（第{i.seq}项，{labels[i.seq]}）" for i in r.scored.items if i.highlight]
+            parts = [f"{one_line(i.highlight)}（第{i.seq}项，{labels[i.seq]}）" for i in r.scored.items if i.highlight]
             if parts:
                 lines.append(f"{r.unit.name}：{'；'.join(parts)}。")
         if not lines:
@@ -205,7 +210,7 @@ def _problems(doc: _Doc, result: MergeResult, rows: list[Row], with_reasons: boo
         head = (f"{i}. 第{s.seq}项（{labels[s.seq]}）：{s.deducted}个单位扣分（占{fmt_pct(s.deducted, s.units)}），"
                 f"共扣{fmt_num(s.lost)}分。")
         if with_reasons:
-            units = "；".join(f"{u}扣{fmt_num(p)}分，{reason if reason else '扣分原因' + TODO}"
+            units = "；".join(f"{u}扣{fmt_num(p)}分，{one_line(reason) if reason else '扣分原因' + TODO}"
                               for u, p, reason in s.by_unit)
         else:
             units = "、".join(f"{u}（{fmt_num(p)}分）" for u, p, _ in s.by_unit)
@@ -475,8 +480,12 @@ def _rpr(east_asian: str, size_pt: float, bold: bool = False):
     return copy.deepcopy(_RPR_CACHE[key])
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _run(paragraph, text: str, east_asian: str, size_pt: float, bold: bool = False):
-    run = paragraph.add_run(text)
+    """A run of `text` (characters XML cannot hold, e.g. a pasted \\x07, are dropped) in the given fonts."""
+    run = paragraph.add_run(_NOT_XML.sub("", text))
     run._r.insert(0, _rpr(east_asian, size_pt, bold))
     return run
 
@@ -696,9 +705,13 @@ def write_reports(result: MergeResult, out_dir) -> list[Path]:
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths: list[Path] = []
     for s in [*result.summaries, None]:
         path = out / report_filename(s.summary.name if s else None)
+        n = 2
+        while path in paths:  # two names that differ only in characters Windows forbids
+            path = out / f"{path.stem.rsplit('(', 1)[0]}({n}).docx"
+            n += 1
         write_atomic(path, build_report(result, s))
         paths.append(path)
     return paths

@@ -237,7 +237,8 @@ class _Sheet:
         self.f_avg = wb.add_format({**cell, "align": "center", "num_format": "0.00"})
         self.f_pct = wb.add_format({**cell, "align": "center", "num_format": "0.0%"})
         self.f_blank = wb.add_format({"border": 1})
-        self.f_bad = wb.add_format({**cell, "align": "center", "num_format": "0", "bold": True, "font_color": "#C00000"})
+        self.f_bad = wb.add_format({**cell, "align": "center", "num_format": "0", "bold": True,
+                                    "font_color": "#C00000"})
         self.row = 0
         self.breaks: list[int] = []
         self.px: dict[int, int] = {}  # row -> height in pixels, where not the default
