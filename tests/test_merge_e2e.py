@@ -385,7 +385,7 @@ def test_summary_workbook(scenario):
     path = scenario.out / "评分汇总表.xlsx"
     wb = openpyxl.load_workbook(path)
     with_returns = [s.name for s in plan.summary_units if s.name not in SILENT]
-    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "扣分明细", *with_returns, "文件清单"]
+    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "统计分析", "扣分明细", *with_returns, "文件清单"]
 
     order = {u.name: i for i, u in enumerate(plan.units)}
     for name in with_returns:
@@ -488,4 +488,4 @@ def test_committee_merging_only_its_own_returns(plan, tmp_path):
     assert {row.unit.name: row.scored.score for row in r.ranking} == expected
     write_summary(r, tmp_path / "out.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "out.xlsx")
-    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "扣分明细", own.name, "文件清单"]
+    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "统计分析", "扣分明细", own.name, "文件清单"]

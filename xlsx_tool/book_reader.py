@@ -159,6 +159,15 @@ def _unescape(text: str) -> str:
     return _ENTITY.sub(one, text)
 
 
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _excel_text(text: str) -> str:
+    """Excel's own escapes in stored text: "_x000D_" is a carriage return, "_x005F_x0041_" a literal "_x0041_"."""
+    text = _unescape(text)
+    return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
 def _attrs(text: str) -> dict[str, str]:
     return {k.rsplit(":", 1)[-1]: _unescape(a if a or not b else b) for k, a, b in _ATTR.findall(text)}
 
@@ -237,7 +246,7 @@ class _XlsxBook:
                     body = m.group(1) or ""
                     if "Ph" in body:
                         body = _PHONETIC.sub("", body)
-                    out.append(_unescape("".join(t or "" for t in _T.findall(body))))
+                    out.append(_excel_text("".join(t or "" for t in _T.findall(body))))
             self._strings = out
         return self._strings
 
@@ -272,7 +281,7 @@ class _XlsxBook:
                 tm = _CELL_TYPE.search(head)
                 t = tm.group(1) if tm else "n"
                 if t == "inlineStr":
-                    val = _unescape("".join(x or "" for x in _T.findall(_PHONETIC.sub("", inner))))
+                    val = _excel_text("".join(x or "" for x in _T.findall(_PHONETIC.sub("", inner))))
                 else:
                     vm = _V.search(inner)
                     raw = _unescape(vm.group(1) or "") if vm else ""
@@ -298,7 +307,7 @@ def _value(t: str, text: str, strings):
         except (ValueError, IndexError):
             return None
     if t == "str":
-        return text
+        return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
     if text == "":
         return None
     if t == "b":

@@ -63,6 +63,40 @@ def _progress(total: int, label: str):
     return bar, bar.update
 
 
+def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells):
+    """Read and judge every returned file, with a progress bar: what merge and report share."""
+    from .book_reader import MB, Limits
+    from .merge import merge
+
+    src = Path(collected_dir)
+    if not src.is_dir():
+        raise UserError(f"找不到文件夹 {src}。请把交回的评分表放进该文件夹，或在命令后写明文件夹路径。")
+    limits = Limits(max_file_mb * MB, max_unzipped_mb * MB, max_cells)
+    total = sum(1 for x in src.rglob("*") if x.is_file())
+    bar, tick = _progress(total, "正在读取")
+    try:
+        return merge(plan, src, limits, progress=tick, today=merged_on.date() if merged_on else None)
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+
+
+def _read_options(f):
+    """The options merge and report share (same inputs, same limits)."""
+    for opt in reversed([
+        click.argument("collected_dir", type=click.Path(file_okay=False), default="collected"),
+        click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP),
+        click.option("--date", "merged_on", type=click.DateTime(["%Y-%m-%d"]), help="汇总时间，默认今天（如 2017-11-06）。"),
+        click.option("--max-file-mb", type=click.IntRange(1), default=20, show_default=True, help="单个文件大小上限（MB）。"),
+        click.option("--max-unzipped-mb", type=click.IntRange(1), default=50, show_default=True,
+                     help="单个文件解压后大小上限（MB）。"),
+        click.option("--max-cells", type=click.IntRange(1000), default=200_000, show_default=True,
+                     help="单个文件读取的单元格上限。"),
+    ]):
+        f = opt(f)
+    return f
+
+
 def _write_guard(path: Path, write):
     try:
         write()
@@ -84,6 +118,7 @@ def cli():
       xlsx-tool generate          为每个被核查单位生成评分细则表（blank_forms/）
       xlsx-tool status            收表进度：谁已交、谁未交
       xlsx-tool merge             汇总交回的评分表（collected/ → output/评分汇总表.xlsx）
+      xlsx-tool report            起草简要核查报告（output/简要核查报告-*.docx）
       xlsx-tool demo              用模拟数据演示全过程
     """
 
@@ -192,15 +227,10 @@ def generate(plan_file, out_dir, no_zip, previous_file):
 
 @cli.command(context_settings=CONTEXT)
 @HELP
-@click.argument("collected_dir", type=click.Path(file_okay=False), default="collected")
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
+@_read_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output", show_default=True,
               help="输出文件夹；汇总表写为其中的 评分汇总表.xlsx。")
 @click.option("--json", "as_json", is_flag=True, help="把结果以 JSON 输出到标准输出（同时仍写汇总表）。")
-@click.option("--date", "merged_on", type=click.DateTime(["%Y-%m-%d"]), help="汇总时间，默认今天（如 2017-11-06）。")
-@click.option("--max-file-mb", type=click.IntRange(1), default=20, show_default=True, help="单个文件大小上限（MB）。")
-@click.option("--max-unzipped-mb", type=click.IntRange(1), default=50, show_default=True, help="单个文件解压后大小上限（MB）。")
-@click.option("--max-cells", type=click.IntRange(1000), default=200_000, show_default=True, help="单个文件读取的单元格上限。")
 def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, max_unzipped_mb, max_cells):
     """汇总 COLLECTED_DIR（默认 collected/）中交回的评分表，生成 评分汇总表.xlsx。
 
@@ -214,23 +244,11 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     """
     import json
 
-    from .book_reader import MB, Limits
     from .findings import ERROR, INFO, WARNING
-    from .merge import merge as run
     from .summary_writer import SUMMARY_FILE, to_json, write_summary
 
     p = _plan(plan_file)
-    src = Path(collected_dir)
-    if not src.is_dir():
-        raise UserError(f"找不到文件夹 {src}。请把交回的评分表放进该文件夹，或在命令后写明文件夹路径。")
-    limits = Limits(max_file_mb * MB, max_unzipped_mb * MB, max_cells)
-    total = sum(1 for x in src.rglob("*") if x.is_file())
-    bar, tick = _progress(total, "正在读取")
-    try:
-        result = run(p, src, limits, progress=tick, today=merged_on.date() if merged_on else None)
-    finally:
-        if bar:
-            bar.__exit__(None, None, None)
+    result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells)
     out = Path(out_dir)
     target = out / SUMMARY_FILE
     from .corrections import FOLDER, write_lists
@@ -256,6 +274,32 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     if lists:
         say(f"退回修改清单 {len(lists)} 份：{out / FOLDER}")
     sys.exit(1 if errors else 0)
+
+
+@cli.command(context_settings=CONTEXT)
+@HELP
+@_read_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output", show_default=True,
+              help="输出文件夹；报告写为其中的 简要核查报告-<汇总单位>.docx 和 简要核查报告-汇总.docx。")
+def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, max_cells, out_dir):
+    """根据交回的评分表起草简要核查报告（.docx）：每个汇总单位一份，另有一份汇总。
+
+    报告是初稿：核查对象、时间、得分、特色亮点、主要扣分、三分之一规则、排名和未交单位
+    都取自评分表和方案；数据中没有的内容写作“（待补充）”，须人工补充后定稿。
+
+    退出码：0 无错误；1 评分表中有错误（报告照常生成）；2 用法或方案错误；3 无法写入输出。
+    """
+    from .findings import ERROR
+    from .report_docx import write_reports
+
+    p = _plan(plan_file)
+    result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells)
+    out = Path(out_dir)
+    paths: list[Path] = []
+    _write_guard(out, lambda: (out.mkdir(parents=True, exist_ok=True), paths.extend(write_reports(result, out))))
+    click.echo(f"已起草 {len(paths)} 份简要核查报告（收到评分表 {result.received}/{result.expected} 份），位于 {out}{os.sep}")
+    click.echo("这些是初稿：“（待补充）”处须人工补充，数字以评分汇总表为准。")
+    sys.exit(1 if result.count(ERROR) else 0)
 
 
 @cli.command(context_settings=CONTEXT)

@@ -392,7 +392,7 @@ def _write_rectify_block(ws, F: _Formats, plan: Plan, item: Item, problems: list
             ws.write_string(r, L.COL_HIGHLIGHT, str(status), F.input_center)
         else:
             ws.write_blank(r, L.COL_HIGHLIGHT, None, F.input_center)
-        done += str(status).strip() == L.RECTIFIED
+        done += str(status) == L.RECTIFIED  # exactly as COUNTIF matches it
         if note:
             ws.write_string(r, L.COL_REASON, note, F.input_text)
         else:

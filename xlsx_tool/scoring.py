@@ -200,9 +200,10 @@ def _score_rectification(item: Item, raw, problems, add, formulas_known: bool) -
     """The rectification item's deduction: one step per problem of last quarter not marked 已整改."""
     open_ = []
     for n, p in enumerate(problems, 1):
-        status = "" if p.status.value is None else norm_text(str(p.status.value))
-        if status == RECTIFIED:
+        raw_status = "" if p.status.value is None else str(p.status.value)
+        if raw_status == RECTIFIED:  # exactly, as the form's COUNTIF counts it
             continue
+        status = raw_status.strip()
         if not status:
             add("rectify-unmarked", p.status.ref, n=n, text=p.text[:40])
         elif status != NOT_RECTIFIED:

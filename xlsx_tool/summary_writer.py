@@ -169,6 +169,10 @@ def build_summary(result: MergeResult) -> bytes:
             landscape=False, title=f"{plan.summary_title}（全部单位）",
             info=f"汇总时间：{when}    共 {result.received} 个单位（应 {result.expected} 个），按得分从高到低排列，同分同名次。")
 
+    from .stats_sheet import STATS_SHEET, add_stats_sheet
+
+    add_stats_sheet(wb, result, FONT_PROPS, sheet_name=sheet_name(STATS_SHEET, used))
+
     # 扣分明细: one row per deduction; next quarter's `generate --previous` reads it back
     ws = wb.add_worksheet(sheet_name(DETAIL_SHEET, used))
     B.table(ws, 0, list(DETAIL_HEADERS), [24, 22, 6, 8, 60],
