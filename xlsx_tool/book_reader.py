@@ -129,11 +129,23 @@ _ATTR = re.compile(r'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
 _CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _ROW_REF = re.compile(r"""\br\s*=\s*["']([0-9]{1,7})["']""")
+# <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>: col, row, type, has-formula, formula, value
+_CELL_PLAIN = re.compile(
+    r'<c r="([A-Za-z]{1,3})([0-9]{1,7})"(?: s="[0-9]+")?(?: t="(\w+)")?(?: s="[0-9]+")?>'
+    r"(?:(<f>)([^<]*)</f>|<f/>)?<v>([^<]*)</v></c>"
+)
+# any other non-empty cell: col, row, attributes, content
+_CELL_ODD = re.compile(
+    r'<c r="([A-Za-z]{1,3})([0-9]{1,7})"([^>]*?)(?<!/)>'
+    r'(?!(?:(?:<f>[^<]*</f>|<f/>)?<v>[^<]*</v></c>))(.*?)</c>', re.S)
+_PREFIXED_CELL = re.compile(r"<\w+:c[\s>]")
 _CELL_REF = re.compile(r"""\br\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
 _CELL_TYPE = re.compile(r"""\bt\s*=\s*["'](\w+)["']""")
 _V = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.S)
 _F = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _T = re.compile(r"<(?:\w+:)?t\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?t>)", re.S)
+# <si><t>plain</t></si> (group 1), or any other <si> body (group 2)
+_SI_PLAIN = re.compile(r"<si>(?:<t(?: xml:space=\"preserve\")?>([^<]*)</t></si>|(.*?)</si>)|<si/>", re.S)
 _SI = re.compile(r"<(?:\w+:)?si\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?si>)", re.S)
 _PHONETIC = re.compile(r"<(?:\w+:)?(rPh|phoneticPr)\b.*?(?:/>|</(?:\w+:)?\1>)", re.S)
 _SHEET = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>", re.S)
@@ -242,8 +254,10 @@ class _XlsxBook:
             path = next((n for n in ("xl/sharedStrings.xml", "xl/SharedStrings.xml") if n in self.names), None)
             out: list[str] = []
             if path:
-                for m in _SI.finditer(self.text(path, "共享字符串")):
-                    body = m.group(1) or ""
+                for plain, body in _SI_PLAIN.findall(self.text(path, "共享字符串")):
+                    if not body:  # <si><t>text</t></si>: the usual case, one findall in C
+                        out.append(_excel_text(plain) if ("&" in plain or "_x" in plain) else plain)
+                        continue
                     if "Ph" in body:
                         body = _PHONETIC.sub("", body)
                     out.append(_excel_text("".join(t or "" for t in _T.findall(body))))
@@ -255,9 +269,66 @@ class _XlsxBook:
         if path not in self.names:
             raise BookError("file-unreadable", f"工作表“{name}”的内容缺失", SAVE_AS_XLSX)
         xml = self.text(path, f"工作表“{name}”")
+        n_cells = xml.count("<c ") + xml.count("<c>")
+        if n_cells == xml.count('<c r="') and not _PREFIXED_CELL.search(xml):
+            return self._sheet_fast(name, visible, xml, n_cells)
+        return self._sheet_general(name, visible, xml)
+
+    def _cell_budget(self, n: int) -> None:
+        self.cells_left -= n
+        if self.cells_left < 0:
+            raise BookError("file-too-large", f"单元格超过 {self.limits.max_cells} 个")
+
+    def _cell_value(self, t: str, inner: str):
+        if t == "inlineStr":
+            return _excel_text("".join(x or "" for x in _T.findall(_PHONETIC.sub("", inner))))
+        vm = _V.search(inner)
+        raw = _unescape(vm.group(1) or "") if vm else ""
+        if t == "s" and raw:
+            return _value(t, raw, self.strings())
+        return _value(t, raw, ())
+
+    def _sheet_fast(self, name: str, visible: bool, xml: str, n_cells: int) -> Sheet:
+        """Every cell names itself (<c r="F4" ...>), as Excel, WPS, LibreOffice and xlsxwriter write.
+
+        The usual cell, <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>, is taken by one findall (in C);
+        only cells of another shape (inline strings, shared formulas, extra children) go one by one.
+        """
+        self._cell_budget(n_cells)
         cells: dict[tuple[int, int], object] = {}
         formulas: dict[tuple[int, int], str] = {}
         strings = None
+        for col, row, t, has_f, f, v in _CELL_PLAIN.findall(xml):
+            key = (int(row) - 1, col_index(col.upper()))
+            if t == "s":
+                if strings is None:
+                    strings = self.strings()
+                val = _value("s", v, strings) if v else None
+            else:
+                val = _value(t or "n", _unescape(v), ())
+            if val is not None:
+                cells[key] = val
+            if has_f:
+                formulas[key] = _unescape(f)
+        for m in _CELL_ODD.finditer(xml):
+            inner = m.group(4)
+            if not inner:
+                continue
+            key = (int(m.group(2)) - 1, col_index(m.group(1).upper()))
+            tm = _CELL_TYPE.search(m.group(3))
+            val = self._cell_value(tm.group(1) if tm else "n", inner)
+            if val is not None:
+                cells[key] = val
+            if "<f" in inner:
+                fm = _F.search(inner)
+                if fm:
+                    formulas[key] = _unescape(fm.group(1) or "")
+        return Sheet(name, visible, cells, formulas)
+
+    def _sheet_general(self, name: str, visible: bool, xml: str) -> Sheet:
+        """Any valid sheet: rows and cells may omit their positions, elements may carry a prefix."""
+        cells: dict[tuple[int, int], object] = {}
+        formulas: dict[tuple[int, int], str] = {}
         row_i = -1
         for rm in _ROW.finditer(xml):
             rr = _ROW_REF.search(rm.group(1))
@@ -267,9 +338,7 @@ class _XlsxBook:
             if not body:
                 continue
             for cm in _CELL.finditer(body):
-                self.cells_left -= 1
-                if self.cells_left < 0:
-                    raise BookError("file-too-large", f"单元格超过 {self.limits.max_cells} 个")
+                self._cell_budget(1)
                 head, inner = cm.group(1), cm.group(2)
                 rm_ = _CELL_REF.search(head)
                 if rm_:
@@ -279,18 +348,7 @@ class _XlsxBook:
                 if not inner:
                     continue
                 tm = _CELL_TYPE.search(head)
-                t = tm.group(1) if tm else "n"
-                if t == "inlineStr":
-                    val = _excel_text("".join(x or "" for x in _T.findall(_PHONETIC.sub("", inner))))
-                else:
-                    vm = _V.search(inner)
-                    raw = _unescape(vm.group(1) or "") if vm else ""
-                    if t == "s" and raw:
-                        if strings is None:
-                            strings = self.strings()
-                        val = _value(t, raw, strings)
-                    else:
-                        val = _value(t, raw, ())
+                val = self._cell_value(tm.group(1) if tm else "n", inner)
                 if val is not None:
                     cells[(r, col_i)] = val
                 if "<f" in inner or ":f" in inner:

@@ -216,26 +216,24 @@ BLOCK_SEARCH_ROWS = 200
 def _read_blocks(sheet: Sheet, start: int, form: RawForm, c_ded: int) -> None:
     """The knowledge-test table and the checklist of last quarter's problems, below the totals."""
     test_label = norm_text(L.TEST_DEDUCTION_LABEL.split("（")[0])
-    r, end = start, start + BLOCK_SEARCH_ROWS
-    while r < end:
-        title = norm_text(_text(sheet.get(r, 0)))
-        if title.startswith(L.TEST_TITLE):
+    end = start + BLOCK_SEARCH_ROWS
+    titles = sorted(r for (r, c), v in sheet.cells.items() if c == 0 and start <= r < end and isinstance(v, str))
+    for r in titles:
+        title = norm_text(sheet.get(r, 0))
+        if form.test is None and title.startswith(L.TEST_TITLE):
             form.test = []
-            r += 2  # title, headers
-            while r < end:
-                label = norm_text(_text(sheet.get(r, 0)))
+            for row in range(r + 2, end):  # after the title and the headers
+                label = norm_text(_text(sheet.get(row, 0)))
                 if label.startswith(test_label):
-                    form.test_deduction = _cell(sheet, r, c_ded)
+                    form.test_deduction = _cell(sheet, row, c_ded)
                     break
-                if not label and not _text(sheet.get(r, 1)).strip():
+                if not label and not _text(sheet.get(row, 1)).strip():
                     break
-                form.test.append(RawTestRow(_cell(sheet, r, L.COL_TEXT), _cell(sheet, r, L.COL_MAX)))
-                r += 1
-        elif title.startswith(L.RECTIFY_TITLE):
+                form.test.append(RawTestRow(_cell(sheet, row, L.COL_TEXT), _cell(sheet, row, L.COL_MAX)))
+        elif form.problems is None and title.startswith(L.RECTIFY_TITLE):
             form.problems = []
-            r += 2
-            while r < end and _text(sheet.get(r, L.COL_TEXT)).strip():
-                form.problems.append(RawProblem(_text(sheet.get(r, L.COL_TEXT)).strip(),
-                                                _cell(sheet, r, L.COL_HIGHLIGHT), _cell(sheet, r, L.COL_REASON)))
-                r += 1
-        r += 1
+            for row in range(r + 2, end):
+                text = _text(sheet.get(row, L.COL_TEXT)).strip()
+                if not text:
+                    break
+                form.problems.append(RawProblem(text, _cell(sheet, row, L.COL_HIGHLIGHT), _cell(sheet, row, L.COL_REASON)))

@@ -15,6 +15,8 @@ beside 扣分情况 because a reason is text and a score needs a number.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 FORM_VERSION = "1"
 
 # Chinese Excel's own way of naming 宋体 (charset 134 = GB2312); named explicitly because
@@ -62,6 +64,7 @@ IDENTITY_KEYS = (
 )
 
 
+@lru_cache(maxsize=4096)
 def col_letters(col: int) -> str:
     out = ""
     col += 1
@@ -71,6 +74,7 @@ def col_letters(col: int) -> str:
     return out
 
 
+@lru_cache(maxsize=65536)  # the reader names the same few hundred cells in every file
 def a1(row: int, col: int) -> str:
     """(3, 5) -> "F4"."""
     return f"{col_letters(col)}{row + 1}"
