@@ -80,6 +80,7 @@ HOSTILE_UNITS = [
     "湘西民族职业技术学院", "湘西长行村镇银行", "州旅游港澳外事侨务局", "国家统计局湘西调查队",
     "州委政策研究室", "州接待处", "州档案局", "州委党史研究室",
     "州委党校", "州委老干部局", "州总工会", "团州委", "州妇联", "州老干活动中心", "州编办",
+    "州委讲师团", "团结报社",
 ]
 LOW_DEDUCTIONS = {3: 10, 9: 10, 12: 10}  # 98 - 30 = 68: below every baseline score
 LOW_SCORE = 68
@@ -230,6 +231,52 @@ def case_encrypted(folder: Path, plan: Plan) -> Case:
     return _one("encrypted", folder, "州卫生和计生委-评分细则.xlsx", out.getvalue(), Expect(REFUSED, "file-encrypted"))
 
 
+def set_encrypted_flag(data: bytes) -> bytes:
+    """Mark every member of a zip as encrypted (general-purpose flag bit 0), in local and central headers:
+    what a zip made with a password ("ZipCrypto") looks like to a reader without the password."""
+    buf = bytearray(data)
+    for sig, off in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = 0
+        while (i := buf.find(sig, i)) >= 0:
+            flags = struct.unpack_from("<H", buf, i + off)[0]
+            struct.pack_into("<H", buf, i + off, flags | 0x1)
+            i += 4
+    return bytes(buf)
+
+
+def case_zip_password_xlsx(folder: Path, plan: Plan) -> Case:
+    """An .xlsx whose parts are zip-encrypted (a password set by an archiver, not by Excel)."""
+    return _one("zip-password-xlsx", folder, "州卫生和计生委-评分细则(加密).xlsx",
+                set_encrypted_flag(low_form(plan, HOSTILE_UNITS[1])), Expect(REFUSED, "file-encrypted"))
+
+
+def case_zip_password_archive(folder: Path, plan: Plan) -> Case:
+    """A password-protected .zip of returns."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{HOSTILE_UNITS[1]}-评分细则.xlsx", low_form(plan, HOSTILE_UNITS[1]))
+    name = "第三核查组(加密).zip"
+    path = _write(folder, name, set_encrypted_flag(buf.getvalue()))
+    return Case("zip-password-archive", {f"{name}/{HOSTILE_UNITS[1]}-评分细则.xlsx": Expect(REFUSED, "file-encrypted")},
+                [path])
+
+
+def case_zip_archive_bad_member(folder: Path, plan: Plan) -> Case:
+    """A .zip of returns, one member damaged (its local header points 1 byte into the data), one intact."""
+    bad, good = HOSTILE_UNITS[23], HOSTILE_UNITS[22]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{bad}-评分细则.xlsx", low_form(plan, bad))
+        z.writestr(f"{good}-评分细则.xlsx", low_form(plan, good))
+    data = bytearray(buf.getvalue())
+    struct.pack_into("<H", data, 28, 1)  # the first member's local extra-field length: 0 -> 1
+    name = "第三核查组(损坏).zip"
+    path = _write(folder, name, bytes(data))
+    return Case("zip-archive-bad-member", {f"{name}/{bad}-评分细则.xlsx": Expect(REFUSED, "file-unreadable"),
+                                           f"{name}/{good}-评分细则.xlsx": Expect(COUNTED, None, good, LOW_SCORE)},
+                [path])
+
+
 # ---- macros, bombs, entities
 
 
@@ -313,19 +360,52 @@ def case_cells_bomb(folder: Path, plan: Plan) -> Case:
                 Expect(REFUSED, "file-too-large"))
 
 
+def ods_bytes(content_body: str) -> bytes:
+    """A minimal OpenDocument spreadsheet whose content.xml body is `content_body`."""
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+               f"<office:body><office:spreadsheet>{content_body}</office:spreadsheet></office:body>"
+               "</office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+                'opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+                'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("META-INF/manifest.xml", manifest)
+        z.writestr("content.xml", content)
+    return buf.getvalue()
+
+
+def case_ods_repeat_bomb(folder: Path, plan: Plan) -> Case:
+    """1.5 KB of .ods whose repeated rows and columns make 1,000,000 cells (5 times the default cell limit;
+    a file of the same size can ask for 10^9, which no machine holds)."""
+    body = ('<table:table table:name="评分细则"><table:table-row><table:table-cell office:value-type="string">'
+            "<text:p>核实项目</text:p></table:table-cell></table:table-row>"
+            '<table:table-row table:number-rows-repeated="10000"><table:table-cell table:number-columns-repeated="100" '
+            'office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>'
+            "</table:table>")
+    return _one("ods-repeat-bomb", folder, "州人大常委会机关-评分细则.ods", ods_bytes(body), Expect(REFUSED, "file-too-large"))
+
+
 def case_unclosed_rows(folder: Path, plan: Plan) -> Case:
     """200,000 `<row>` tags that never close (2 MB inflated, a few KB on disk): a reader that scans
     ahead for each one's end does quadratic work.  The merge must still finish."""
     junk = b'<row r="30">' * 200_000
     data = rezip(low_form(plan, HOSTILE_UNITS[5]), _part("", SHEET1, lambda b: b.replace(b"</sheetData>", junk + b"</sheetData>")))
-    return _one("unclosed-rows", folder, "州政协机关-评分细则(坏行).xlsx", data, Expect(frozenset({REFUSED, COUNTED})))
+    return _one("unclosed-rows", folder, "州政协机关-评分细则(坏行).xlsx", data,
+                Expect(frozenset({REFUSED, COUNTED, DUPLICATE})))
 
 
 def case_unclosed_strings(folder: Path, plan: Plan) -> Case:
     """The same with 200,000 unclosed `<si>` in the shared strings."""
     junk = b"<si><t>x</t>" * 200_000
     data = rezip(low_form(plan, HOSTILE_UNITS[5]), _part("", STRINGS, lambda b: b.replace(b"</sst>", junk + b"</sst>")))
-    return _one("unclosed-strings", folder, "州政协机关-评分细则(坏字符串).xlsx", data, Expect(frozenset({REFUSED, COUNTED})))
+    return _one("unclosed-strings", folder, "州政协机关-评分细则(坏字符串).xlsx", data,
+                Expect(frozenset({REFUSED, COUNTED, DUPLICATE})))
 
 
 LAUGHS = ('<!DOCTYPE sst [<!ENTITY lol "lol">'
@@ -527,12 +607,14 @@ def case_formula_texts(folder: Path, plan: Plan) -> Case:
 
 
 def case_same_file_twice(folder: Path, plan: Plan) -> Case:
+    """The same bytes under two names: counted once (the first in path order), the other a copy."""
     unit = HOSTILE_UNITS[19]
     data = low_form(plan, unit)
     a = _write(folder, f"{unit}-评分细则.xlsx", data)
-    b = _write(folder, f"{unit}-评分细则(1).xlsx", data)  # sorts after a
-    return Case("same-file-twice", {a.name: Expect(COUNTED, None, unit, LOW_SCORE),
-                                    b.name: Expect(COPY, "file-duplicate-copy", unit)}, [a, b])
+    b = _write(folder, f"{unit}-评分细则（再次发送）.xlsx", data)
+    first, second = sorted([a, b])
+    return Case("same-file-twice", {first.name: Expect(COUNTED, None, unit, LOW_SCORE),
+                                    second.name: Expect(COPY, "file-duplicate-copy", unit)}, [a, b])
 
 
 def case_two_files_one_unit(folder: Path, plan: Plan) -> Case:
@@ -612,9 +694,10 @@ def case_other_period_retyped(folder: Path, plan: Plan) -> Case:
 
 
 CASES: list[Callable[[Path, Plan], Case]] = [
-    case_empty, case_truncated, case_text_renamed, case_html_renamed, case_docx_renamed, case_ole_garbage,
-    case_encrypted, case_xlsm_macro, case_zip_bomb, case_zip_bomb_lying, case_cells_bomb, case_unclosed_rows,
-    case_unclosed_strings, case_billion_laughs, case_external_entity, case_dtd_after_padding, case_lock_file,
+    case_empty, case_truncated, case_text_renamed, case_html_renamed, case_docx_renamed,
+    case_ole_garbage, case_encrypted, case_zip_password_xlsx, case_zip_password_archive,
+    case_zip_archive_bad_member, case_xlsm_macro, case_zip_bomb, case_zip_bomb_lying, case_cells_bomb,
+    case_ods_repeat_bomb, case_unclosed_rows, case_unclosed_strings, case_billion_laughs, case_external_entity, case_dtd_after_padding, case_lock_file,
     case_os_junk, case_wps_et, case_symlink_outside, case_max_edited, case_text_edited, case_formula_overwritten,
     case_row_inserted, case_sheet_renamed, case_identity_removed, case_identity_unknown, case_bad_values,
     case_long_text, case_formula_texts, case_same_file_twice, case_two_files_one_unit, case_gbk_zip,

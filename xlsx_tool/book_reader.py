@@ -16,8 +16,11 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .errors_zh import describe
 
 MB = 1024 * 1024
 
@@ -72,6 +75,7 @@ class Book:
         return self._cache[name]
 
 
+_PASSWORD = ("文件", "请对方取消打开密码，另存为 .xlsx 后重新发送")
 SAVE_AS_XLSX = "请对方用 WPS 或 Excel 打开后“另存为”Excel 工作簿（*.xlsx）再发来"
 
 
@@ -88,12 +92,12 @@ def open_book(data: bytes, suffix: str, limits: Limits = Limits()) -> Book:
     if len(data) == 0:
         raise BookError("file-unreadable", "文件是空的（0 字节）", "请对方重新发送")
     if len(data) > limits.max_file_bytes:
-        raise BookError("file-too-large", f"文件 {len(data) / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB")
+        raise BookError("file-too-large", f"文件 {len(data) / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB", "--max-file-mb")
     kind = sniff(data[:8])
     if kind == "ole":
         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
-            raise BookError("file-encrypted")
-        return _open_xls(data)
+            raise BookError("file-encrypted", *_PASSWORD)
+        return _open_xls(data, limits)
     if kind != "zip":
         if data[:5] == b"<?xml" or data.lstrip()[:1] == b"<":
             raise BookError("file-unsupported", "是网页或 XML 文本，不是 Excel 工作簿", SAVE_AS_XLSX)
@@ -101,14 +105,15 @@ def open_book(data: bytes, suffix: str, limits: Limits = Limits()) -> Book:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError) as e:
-        raise BookError("file-unreadable", f"文件已损坏或不完整（{e}）", "请对方重新保存后再发送") from None
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+        raise BookError("file-unreadable", describe(e), "请对方重新保存后再发送") from None
     total = sum(i.file_size for i in infos)
     if total > limits.max_unzipped_bytes or len(infos) > 10_000:
-        raise BookError("file-too-large", f"解压后 {total / MB:.0f} MB，超过 {limits.max_unzipped_bytes / MB:.0f} MB（疑似压缩炸弹）")
+        raise BookError("file-too-large", f"解压后 {total / MB:.0f} MB，超过 {limits.max_unzipped_bytes / MB:.0f} MB（疑似压缩炸弹）",
+                        "--max-unzipped-mb")
     names = {i.filename for i in infos}
     if "mimetype" in names and zf.read("mimetype").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
-        return _open_calamine(data, "ods")
+        return _open_calamine(data, "ods", limits)
     if "xl/workbook.xml" not in names and not any(n.endswith("workbook.xml") for n in names):
         if "word/document.xml" in names:
             raise BookError("file-unsupported", "这是 Word 文档，不是 Excel 工作簿", "请对方发送评分表的 .xlsx 文件")
@@ -125,9 +130,15 @@ def open_book(data: bytes, suffix: str, limits: Limits = Limits()) -> Book:
 # cannot expand an entity or fetch anything, because it never interprets a DTD.
 # A part that declares a DTD is refused anyway: real workbooks never have one.
 
+def _upto(tag: str) -> str:
+    """An element's content, lazily, but never past the start of another element of the same kind:
+    without this bound, a part full of tags that never close takes quadratic time (hours for 20 KB)."""
+    return r"(?:(?!<%s[\s>/]).)*?" % tag
+
+
 _ATTR = re.compile(r'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
-_ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
-_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)(?:/>|>(%s)</(?:\w+:)?row>)" % _upto(r"(?:\w+:)?row"), re.S)
+_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(%s)</(?:\w+:)?c>)" % _upto(r"(?:\w+:)?c"), re.S)
 _ROW_REF = re.compile(r"""\br\s*=\s*["']([0-9]{1,7})["']""")
 # <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>: col, row, type, has-formula, formula, value
 _CELL_PLAIN = re.compile(
@@ -137,17 +148,17 @@ _CELL_PLAIN = re.compile(
 # any other non-empty cell: col, row, attributes, content
 _CELL_ODD = re.compile(
     r'<c r="([A-Za-z]{1,3})([0-9]{1,7})"([^>]*?)(?<!/)>'
-    r'(?!(?:(?:<f>[^<]*</f>|<f/>)?<v>[^<]*</v></c>))(.*?)</c>', re.S)
+    r'(?!(?:(?:<f>[^<]*</f>|<f/>)?<v>[^<]*</v></c>))(%s)</c>' % _upto("c"), re.S)
 _PREFIXED_CELL = re.compile(r"<\w+:c[\s>]")
 _CELL_REF = re.compile(r"""\br\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
 _CELL_TYPE = re.compile(r"""\bt\s*=\s*["'](\w+)["']""")
-_V = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.S)
-_F = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
-_T = re.compile(r"<(?:\w+:)?t\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?t>)", re.S)
+_V = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?v>)")
+_F = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_T = re.compile(r"<(?:\w+:)?t\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?t>)")
 # <si><t>plain</t></si> (group 1), or any other <si> body (group 2)
-_SI_PLAIN = re.compile(r"<si>(?:<t(?: xml:space=\"preserve\")?>([^<]*)</t></si>|(.*?)</si>)|<si/>", re.S)
-_SI = re.compile(r"<(?:\w+:)?si\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?si>)", re.S)
-_PHONETIC = re.compile(r"<(?:\w+:)?(rPh|phoneticPr)\b.*?(?:/>|</(?:\w+:)?\1>)", re.S)
+_SI_PLAIN = re.compile(r"<si>(?:<t(?: xml:space=\"preserve\")?>([^<]*)</t></si>|(%s)</si>)|<si/>" % _upto("si"), re.S)
+_SI = re.compile(r"<(?:\w+:)?si\b[^>]*?(?:/>|>(%s)</(?:\w+:)?si>)" % _upto(r"(?:\w+:)?si"), re.S)
+_PHONETIC = re.compile(r"<(?:\w+:)?(rPh|phoneticPr)\b[^>]*?(?:/>|>%s</(?:\w+:)?\1>)" % _upto(r"(?:\w+:)?(?:rPh|phoneticPr)"), re.S)
 _SHEET = re.compile(r"<(?:\w+:)?sheet\b([^>]*?)/?>", re.S)
 _WBPR = re.compile(r"<(?:\w+:)?workbookPr\b([^>]*?)/?>", re.S)
 _REL = re.compile(r"<(?:\w+:)?Relationship\b([^>]*?)/?>", re.S)
@@ -206,11 +217,15 @@ class _XlsxBook:
 
     def text(self, name: str, what: str) -> str:
         try:
-            data = self.zf.read(name)
+            info = self.zf.getinfo(name)
         except KeyError:
             raise BookError("file-unreadable", f"缺少文件部件 {name}", SAVE_AS_XLSX) from None
-        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as e:
-            raise BookError("file-unreadable", f"文件已损坏（{name}：{e}）", "请对方重新保存后再发送") from None
+        if info.flag_bits & 0x1:  # a password set with an archiver, not with Excel
+            raise BookError("file-encrypted", *_PASSWORD)
+        try:
+            data = self.zf.read(info)
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError, RuntimeError, zlib.error) as e:
+            raise BookError("file-unreadable", f"{what}：{describe(e)}", "请对方重新保存后再发送") from None
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -218,7 +233,7 @@ class _XlsxBook:
                 text = data.decode("utf-16")
             except UnicodeDecodeError:
                 raise BookError("file-unreadable", f"{what}的编码无法识别", SAVE_AS_XLSX) from None
-        if "<!DOCTYPE" in text[:4096] or "<!ENTITY" in text[:4096]:
+        if "<!DOCTYPE" in text or "<!ENTITY" in text:
             raise BookError("file-unreadable", f"{what}内含 XML 实体声明（DTD），可能是恶意文件，未读取",
                             "请对方重新保存为 .xlsx 后再发送")
         return text
@@ -277,7 +292,7 @@ class _XlsxBook:
     def _cell_budget(self, n: int) -> None:
         self.cells_left -= n
         if self.cells_left < 0:
-            raise BookError("file-too-large", f"单元格超过 {self.limits.max_cells} 个")
+            raise BookError("file-too-large", f"单元格超过 {self.limits.max_cells} 个", "--max-cells")
 
     def _cell_value(self, t: str, inner: str):
         if t == "inlineStr":
@@ -391,17 +406,17 @@ def _value(t: str, text: str, strings):
 # content.xml and put back, so that a #DIV/0! in a deduction is never read as blank.
 
 
-def _open_xls(data: bytes) -> Book:
+def _open_xls(data: bytes, limits: Limits) -> Book:
     import xlrd
 
     try:
         wb = xlrd.open_workbook(file_contents=data, on_demand=True)
     except xlrd.biffh.XLRDError as e:
         if "encrypt" in str(e).lower():
-            raise BookError("file-encrypted") from None
-        raise BookError("file-unreadable", f"无法读取的 .xls 文件（{str(e)[:80]}）", SAVE_AS_XLSX) from None
+            raise BookError("file-encrypted", *_PASSWORD) from None
+        raise BookError("file-unreadable", f".xls 文件{describe(e)}", SAVE_AS_XLSX) from None
     except Exception as e:  # xlrd raises assorted errors on damaged files
-        raise BookError("file-unreadable", f"无法读取的 .xls 文件（{type(e).__name__}）", SAVE_AS_XLSX) from None
+        raise BookError("file-unreadable", f".xls 文件{describe(e)}", SAVE_AS_XLSX) from None
     names = wb.sheet_names()
     hidden = set()
 
@@ -409,7 +424,10 @@ def _open_xls(data: bytes) -> Book:
         try:
             sh = wb.sheet_by_name(name)
         except Exception as e:
-            raise BookError("file-unreadable", f"工作表“{name}”无法读取（{type(e).__name__}）", SAVE_AS_XLSX) from None
+            raise BookError("file-unreadable", f"工作表“{name}”{describe(e)}", SAVE_AS_XLSX) from None
+        if sh.nrows * sh.ncols > limits.max_cells:
+            raise BookError("file-too-large", f"工作表“{name}”有 {sh.nrows} 行 {sh.ncols} 列，超过 {limits.max_cells} 个单元格",
+                            "--max-cells")
         cells = {}
         for r in range(sh.nrows):
             for c, cell in enumerate(sh.row(r)):
@@ -437,16 +455,18 @@ def _open_xls(data: bytes) -> Book:
     return Book(kind="xls", sheet_names=names, hidden=hidden, _loader=load)
 
 
-def _open_calamine(data: bytes, kind: str) -> Book:
+def _open_calamine(data: bytes, kind: str, limits: Limits) -> Book:
     import python_calamine as pc
 
+    if kind == "ods":
+        _check_ods_size(data, limits)  # calamine would expand repeated cells in memory first
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         meta = wb.sheets_metadata
     except pc.PasswordError:
-        raise BookError("file-encrypted") from None
+        raise BookError("file-encrypted", *_PASSWORD) from None
     except Exception as e:  # calamine raises several types for a bad file
-        raise BookError("file-unreadable", f"无法读取的 {kind} 文件（{str(e)[:80]}）", SAVE_AS_XLSX) from None
+        raise BookError("file-unreadable", f".{kind} 文件{describe(e)}", SAVE_AS_XLSX) from None
     errors = _ods_errors(data) if kind == "ods" else {}
 
     def load(name: str) -> Sheet:
@@ -454,7 +474,7 @@ def _open_calamine(data: bytes, kind: str) -> Book:
         try:
             rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as e:
-            raise BookError("file-unreadable", f"工作表“{name}”无法读取（{str(e)[:80]}）", SAVE_AS_XLSX) from None
+            raise BookError("file-unreadable", f"工作表“{name}”{describe(e)}", SAVE_AS_XLSX) from None
         cells = {}
         for r, row in enumerate(rows):
             for c, v in enumerate(row):
@@ -468,12 +488,38 @@ def _open_calamine(data: bytes, kind: str) -> Book:
                 hidden={m.name for m in meta if not str(m.visible).endswith("Visible")}, _loader=load)
 
 
-_ODS_TABLE = re.compile(r'<table:table\b[^>]*?table:name="([^"]*)"[^>]*>(.*?)</table:table>', re.S)
-_ODS_ROW = re.compile(r"<table:table-row\b([^>]*?)(?:/>|>(.*?)</table:table-row>)", re.S)
-_ODS_CELL = re.compile(r"<table:(?:covered-)?table-cell\b([^>]*?)(?:/>|>(.*?)</table:(?:covered-)?table-cell>)", re.S)
+_ODS_TABLE = re.compile(r'<table:table\b[^>]*?table:name="([^"]*)"[^>]*>(%s)</table:table>' % _upto("table:table"), re.S)
+_ODS_ROW = re.compile(r"<table:table-row\b([^>]*?)(?:/>|>(%s)</table:table-row>)" % _upto("table:table-row"), re.S)
+_ODS_CELL = re.compile(r"<table:(?:covered-)?table-cell\b([^>]*?)(?:/>|>(%s)</table:(?:covered-)?table-cell>)"
+                       % _upto("table:(?:covered-)?table-cell"), re.S)
 _ODS_REPEAT_ROWS = re.compile(r'table:number-rows-repeated="(\d+)"')
 _ODS_REPEAT_COLS = re.compile(r'table:number-columns-repeated="(\d+)"')
-_ODS_TEXT = re.compile(r"<text:p\b[^>]*>(.*?)</text:p>", re.S)
+_ODS_TEXT = re.compile(r"<text:p\b[^>]*>(%s)</text:p>" % _upto("text:p"), re.S)
+
+
+def _check_ods_size(data: bytes, limits: Limits) -> None:
+    """Refuse an .ods whose repeated cells with content add up past the cell limit (a 1.5 KB file can
+    declare ten million cells); repeated empty rows, which LibreOffice writes to the sheet's end, are free."""
+    try:
+        xml = zipfile.ZipFile(io.BytesIO(data)).read("content.xml").decode("utf-8")
+    except (KeyError, zipfile.BadZipFile, UnicodeDecodeError, OSError, RuntimeError, zlib.error) as e:
+        raise BookError("file-unreadable", f".ods 文件{describe(e)}", SAVE_AS_XLSX) from None
+    if "<!DOCTYPE" in xml or "<!ENTITY" in xml:
+        raise BookError("file-unreadable", ".ods 文件内含 XML 实体声明（DTD），可能是恶意文件，未读取", SAVE_AS_XLSX)
+    total = 0
+    for rm in _ODS_ROW.finditer(xml):
+        body = rm.group(2)
+        if not body or ("value-type" not in body and "<text:" not in body):
+            continue
+        cols = 0
+        for cm in _ODS_CELL.finditer(body):
+            if "value-type" in cm.group(1) or (cm.group(2) and "<text:" in cm.group(2)):
+                rep = _ODS_REPEAT_COLS.search(cm.group(1))
+                cols += int(rep.group(1)) if rep else 1
+        rep = _ODS_REPEAT_ROWS.search(rm.group(1))
+        total += cols * (int(rep.group(1)) if rep else 1)
+        if total > limits.max_cells:
+            raise BookError("file-too-large", f"单元格超过 {limits.max_cells} 个", "--max-cells")
 
 
 def _ods_errors(data: bytes) -> dict[str, dict[tuple[int, int], str]]:

@@ -84,7 +84,7 @@ def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb
 def _read_options(f):
     """The options merge and report share (same inputs, same limits)."""
     for opt in reversed([
-        click.argument("collected_dir", type=click.Path(file_okay=False), default="collected"),
+        click.argument("collected_dir", type=click.Path(), default="collected"),
         click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP),
         click.option("--date", "merged_on", type=click.DateTime(["%Y-%m-%d"]), help="汇总时间，默认今天（如 2017-11-06）。"),
         click.option("--max-file-mb", type=click.IntRange(1), default=20, show_default=True, help="单个文件大小上限（MB）。"),
@@ -97,13 +97,23 @@ def _read_options(f):
     return f
 
 
+def _out_dir(path) -> Path:
+    """An output folder: it may not exist yet, but it must not be a file."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} 是一个文件，不是文件夹。请用 --out 指定一个文件夹。")
+    return out
+
+
 def _write_guard(path: Path, write):
     try:
         write()
     except PermissionError:
         raise WriteError(f"无法写入 {path}：文件可能正被 Excel/WPS 打开，请关闭该文件后重试。") from None
     except OSError as e:
-        raise WriteError(f"无法写入 {path}：{e.strerror or e}") from None
+        from .errors_zh import describe
+
+        raise WriteError(f"无法写入 {path}：{describe(e)}。") from None
 
 
 @click.group(context_settings=CONTEXT)
@@ -178,7 +188,7 @@ def plan_show(plan_file):
 @cli.command(context_settings=CONTEXT)
 @HELP
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="blank_forms", show_default=True,
+@click.option("--out", "out_dir", type=click.Path(), default="blank_forms", show_default=True,
               help="输出文件夹。")
 @click.option("--no-zip", is_flag=True, help="不生成每个汇总单位的 .zip 压缩包。")
 @click.option("--previous", "previous_file", type=click.Path(dir_okay=False),
@@ -208,7 +218,7 @@ def generate(plan_file, out_dir, no_zip, previous_file):
                    f"共 {sum(len(v) for v in problems.values())} 条。")
         if prev.unknown:
             click.echo(f"  以下单位不在本期方案中，其上季度问题未列入：{'、'.join(prev.unknown)}")
-    out = Path(out_dir)
+    out = _out_dir(out_dir)
     bar, tick = _progress(len(p.units), "正在生成")
     result = None
 
@@ -228,7 +238,7 @@ def generate(plan_file, out_dir, no_zip, previous_file):
 @cli.command(context_settings=CONTEXT)
 @HELP
 @_read_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output", show_default=True,
+@click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True,
               help="输出文件夹；汇总表写为其中的 评分汇总表.xlsx。")
 @click.option("--json", "as_json", is_flag=True, help="把结果以 JSON 输出到标准输出（同时仍写汇总表）。")
 def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, max_unzipped_mb, max_cells):
@@ -248,8 +258,8 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     from .summary_writer import SUMMARY_FILE, to_json, write_summary
 
     p = _plan(plan_file)
+    out = _out_dir(out_dir)
     result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells)
-    out = Path(out_dir)
     target = out / SUMMARY_FILE
     from .corrections import FOLDER, write_lists
 
@@ -279,7 +289,7 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
 @cli.command(context_settings=CONTEXT)
 @HELP
 @_read_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="output", show_default=True,
+@click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True,
               help="输出文件夹；报告写为其中的 简要核查报告-<汇总单位>.docx 和 简要核查报告-汇总.docx。")
 def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, max_cells, out_dir):
     """根据交回的评分表起草简要核查报告（.docx）：每个汇总单位一份，另有一份汇总。
@@ -293,8 +303,8 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
     from .report_docx import write_reports
 
     p = _plan(plan_file)
+    out = _out_dir(out_dir)
     result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells)
-    out = Path(out_dir)
     paths: list[Path] = []
     _write_guard(out, lambda: (out.mkdir(parents=True, exist_ok=True), paths.extend(write_reports(result, out))))
     click.echo(f"已起草 {len(paths)} 份简要核查报告（收到评分表 {result.received}/{result.expected} 份），位于 {out}{os.sep}")
@@ -304,7 +314,7 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
 
 @cli.command(context_settings=CONTEXT)
 @HELP
-@click.argument("collected_dir", type=click.Path(file_okay=False), default="collected")
+@click.argument("collected_dir", type=click.Path(), default="collected")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
 @click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), help="按这一天计算剩余天数，默认今天。")
 @click.option("--all", "show_all", is_flag=True, help="也列出已交齐的汇总单位的单位名单。")
@@ -346,7 +356,7 @@ def status(collected_dir, plan_file, today, show_all):
 
 @cli.command(context_settings=CONTEXT)
 @HELP
-@click.argument("directory", type=click.Path(file_okay=False), default="demo")
+@click.argument("directory", type=click.Path(), default="demo")
 @click.option("--seed", type=int, default=2017, show_default=True, help="随机种子（相同种子得到相同的模拟数据）。")
 def demo(directory, seed):
     """用内置方案和模拟的交回表格演示全过程（生成 → 填写 → 汇总）。
@@ -358,7 +368,7 @@ def demo(directory, seed):
     from .findings import ERROR, WARNING
 
     p = _plan(None)
-    d = Path(directory)
+    d = _out_dir(directory)
     result = None
 
     def work():

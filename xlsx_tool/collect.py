@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .book_reader import MB, Limits, sniff
+from .errors_zh import describe
 from .files import zip_member_name
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -75,7 +77,7 @@ def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
     try:
         st = path.stat()
     except OSError as e:
-        yield _refuse(name, "file-unreadable", why=e.strerror or str(e), todo="请检查文件是否存在或被占用")
+        yield _refuse(name, "file-unreadable", why=describe(e), todo="请检查文件是否存在或被占用")
         return
     if not path.is_file():
         return
@@ -84,12 +86,12 @@ def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
         return
     if st.st_size > limits.max_file_bytes:
         yield _refuse(name, "file-too-large", st.st_mtime,
-                      why=f"文件 {st.st_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB")
+                      why=f"文件 {st.st_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB", option="--max-file-mb")
         return
     try:
         data = path.read_bytes()
     except OSError as e:
-        yield _refuse(name, "file-unreadable", st.st_mtime, why=e.strerror or str(e), todo="请检查文件权限或是否被占用")
+        yield _refuse(name, "file-unreadable", st.st_mtime, why=describe(e), todo="请检查文件权限或是否被占用")
         return
     if suffix == ".zip" and sniff(data[:8]) == "zip" and not _is_workbook_zip(data):
         yield from _expand_zip(name, data, st.st_mtime, limits, 1)
@@ -105,7 +107,7 @@ def iter_sources(root: Path, limits: Limits) -> Iterator[Source]:
 def _is_workbook_zip(data: bytes) -> bool:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except (zipfile.BadZipFile, EOFError, ValueError):
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError):
         return False
     return "[Content_Types].xml" in names or "mimetype" in names
 
@@ -114,12 +116,13 @@ def _expand_zip(name: str, data: bytes, mtime: float, limits: Limits, depth: int
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError) as e:
-        yield _refuse(name, "file-unreadable", mtime, why=f"压缩包已损坏（{e}）", todo="请对方重新打包发送")
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+        yield _refuse(name, "file-unreadable", mtime, why=f"压缩包{describe(e)}", todo="请对方重新打包发送")
         return
     total = sum(i.file_size for i in infos if not i.is_dir())
     if total > limits.max_unzipped_bytes * 4 or len(infos) > 20_000:
-        yield _refuse(name, "file-too-large", mtime, why=f"压缩包解压后 {total / MB:.0f} MB（疑似压缩炸弹）")
+        yield _refuse(name, "file-too-large", mtime, why=f"压缩包解压后 {total / MB:.0f} MB（疑似压缩炸弹）",
+                      option="--max-unzipped-mb")
         return
     for info in sorted(infos, key=lambda i: i.filename):
         if info.is_dir():
@@ -128,7 +131,8 @@ def _expand_zip(name: str, data: bytes, mtime: float, limits: Limits, depth: int
         full = f"{name}/{member}"
         mt = _zip_mtime(info, mtime)
         if info.flag_bits & 0x1:
-            yield _refuse(full, "file-encrypted", mt)
+            yield _refuse(full, "file-encrypted", mt, why="压缩包",
+                          todo="请对方不加密码重新打包，或直接发送 .xlsx 文件")
             continue
         early = _classify(full)
         if early:
@@ -140,12 +144,13 @@ def _expand_zip(name: str, data: bytes, mtime: float, limits: Limits, depth: int
             yield _refuse(full, "file-ignored", mt, why=f"不是表格文件（{suffix or '无扩展名'}）")
             continue
         if info.file_size > limits.max_file_bytes:
-            yield _refuse(full, "file-too-large", mt, why=f"文件 {info.file_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB")
+            yield _refuse(full, "file-too-large", mt, why=f"文件 {info.file_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB",
+                          option="--max-file-mb")
             continue
         try:
             inner = zf.read(info)
-        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError) as e:
-            yield _refuse(full, "file-unreadable", mt, why=f"压缩包中的文件已损坏（{e}）", todo="请对方重新打包发送")
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError, RuntimeError, zlib.error) as e:
+            yield _refuse(full, "file-unreadable", mt, why=f"压缩包中的这个文件{describe(e)}", todo="请对方重新打包发送")
             continue
         if suffix == ".zip" and not _is_workbook_zip(inner):
             if depth >= MAX_ZIP_DEPTH:

@@ -50,6 +50,7 @@ INFO_DATE_LABEL = (ROW_INFO, COL_REASON)
 DATE_CELL = (ROW_INFO, COL_DEDUCTION)  # merged with the 得分 column; an input
 
 SUBTOTAL_LABEL = "小计"
+SUMMARY_TEXT_KEEP = 300  # characters of one item's reason or highlight shown in the summary's 附件3
 TOTAL_LABEL = "核定得分（最高{max}分）"
 
 # identity sheet: key labels in column A, values in column B, from row 1

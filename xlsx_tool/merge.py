@@ -140,9 +140,8 @@ def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
             raise BookError("file-not-form", f"表中找不到第{'、'.join(map(str, missing))}项（行被删除或改动）")
         scored = score_form(form, plan, unit, src.name)
     except BookError as e:
-        params = {"why": e.why, "todo": e.todo} if e.code in ("file-unsupported", "file-unreadable") else (
-            {"why": e.why} if e.code in ("file-too-large", "file-not-form") else {})
-        return _refused(rec, FX.make(e.code, file=src.name, **params))
+        # `todo` is what to ask the sender for; for a limit, the option that raises it
+        return _refused(rec, FX.make(e.code, file=src.name, why=e.why, todo=e.todo, option=e.todo))
     except Exception as e:  # noqa: BLE001 — a reader bug must not stop the merge; say so plainly
         return _refused(rec, FX.make("file-unreadable", file=src.name,
                                      why=f"读取时出现意外错误：{type(e).__name__}", todo="请把此文件交给技术人员检查"))

@@ -109,6 +109,8 @@ def _fmt(d: Decimal) -> str:
 
 def show(v, width: int = 40) -> str:
     """A cell value as people would read it: 10 not 10.0, text cut to `width`."""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"  # as the spreadsheet shows it
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, dt.datetime) and v.time() == dt.time():

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from . import findings as FX
 from .files import write_atomic
-from .layout import FONT_PROPS
+from .layout import FONT_PROPS, SUMMARY_TEXT_KEEP
 from .merge import MergeResult, Row, SummaryResult
 
 SUMMARY_FILE = "评分汇总表.xlsx"
@@ -30,8 +30,15 @@ def _fmt(d: Decimal) -> str:
     return f"{d.normalize():f}"
 
 
+def _short(text: str) -> str:
+    """One item's text in a cell shared by all items: a 32,767-character reason must not push the others out."""
+    if len(text) <= SUMMARY_TEXT_KEEP:
+        return text
+    return f"{text[:SUMMARY_TEXT_KEEP]}……（共{len(text)}字，全文见“扣分明细”）"
+
+
 def highlights_text(row: Row) -> str:
-    return "\n".join(f"第{i.seq}项：{i.highlight}" for i in row.scored.items if i.highlight)
+    return "\n".join(f"第{i.seq}项：{_short(i.highlight)}" for i in row.scored.items if i.highlight)
 
 
 def deduction_reason(i) -> str:
@@ -40,7 +47,7 @@ def deduction_reason(i) -> str:
 
 
 def deductions_text(row: Row) -> str:
-    return "\n".join(f"第{i.seq}项扣{_fmt(i.deduction)}分：{deduction_reason(i)}"
+    return "\n".join(f"第{i.seq}项扣{_fmt(i.deduction)}分：{_short(deduction_reason(i))}"
                      for i in row.scored.items if i.deduction > 0)
 
 
