@@ -313,7 +313,8 @@ class _XlsxBook:
         cells: dict[tuple[int, int], object] = {}
         formulas: dict[tuple[int, int], str] = {}
         strings = None
-        for col, row, t, has_f, f, v in _CELL_PLAIN.findall(xml):
+        plain = _CELL_PLAIN.findall(xml)
+        for col, row, t, has_f, f, v in plain:
             key = (int(row) - 1, col_index(col.upper()))
             if t == "s":
                 if strings is None:
@@ -325,7 +326,8 @@ class _XlsxBook:
                 cells[key] = val
             if has_f:
                 formulas[key] = _unescape(f)
-        for m in _CELL_ODD.finditer(xml):
+        odd = _CELL_ODD.finditer(xml) if xml.count("</c>") != len(plain) else ()  # every closed cell was plain
+        for m in odd:
             inner = m.group(4)
             if not inner:
                 continue

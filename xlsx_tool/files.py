@@ -9,6 +9,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def _unicode_path_extra(name: str) -> bytes:
     return struct.pack("<HH", 0x7075, len(body)) + body
 
 
-def write_zip(path: Path, members: list[tuple[str, bytes]], date_time=(1980, 1, 1, 0, 0, 0)) -> None:
+def write_zip(path: Path, members: Iterable[tuple[str, bytes]], date_time=(1980, 1, 1, 0, 0, 0)) -> None:
     """A deterministic zip (fixed timestamps, given order), written atomically.
 
     Workbooks are stored, not deflated again: they are zips already.

@@ -10,7 +10,7 @@ from pathlib import Path
 from .files import safe_filename, staged_dir, write_zip
 from .form_template import FormTemplate
 from .form_writer import FormEntries, build_form
-from .plan import Plan, Unit, summary_folder  # noqa: F401  (re-exported)
+from .plan import Plan, SummaryUnit, Unit, summary_folder  # noqa: F401  (re-exported)
 
 # Below this many pre-filled forms a process pool costs more than it saves (fork + pickling).
 PARALLEL_FROM = 400
@@ -84,31 +84,85 @@ def _build_by_index(job) -> bytes:
     return build_form(_PLAN, unit, entries, problems)
 
 
+def _read_back(folder: Path, names: list[str]):
+    """A summary unit's forms, read back one at a time for its zip."""
+    for name in names:
+        yield name, (folder / name).read_bytes()
+
+
+def _write_summary_unit(plan: Plan, summary: SummaryUnit, stage: Path, folder: str, entries: dict, problems: dict,
+                        make_zip: bool) -> list[str]:
+    """One summary unit's forms and zip, written into the staging folder; returns the file names.
+
+    A summary unit is the unit of work: its template is built once, and no form's bytes outlive
+    their file, so memory stays flat however many units there are.
+    """
+    (stage / folder).mkdir()
+    template = None
+    names: list[str] = []
+    taken: set[str] = set()
+    for unit in summary.units:
+        name = form_filename(unit)
+        if name.lower() in taken:  # two names that differ only in characters Windows forbids
+            name = name.replace("-评分细则.xlsx", f"-{unit.code}-评分细则.xlsx")
+        taken.add(name.lower())
+        if unit.name in entries or unit.name in problems:
+            data = build_form(plan, unit, entries.get(unit.name), problems.get(unit.name))
+        else:
+            template = template or FormTemplate(plan, summary)
+            data = template.render(unit)
+        (stage / folder / name).write_bytes(data)
+        names.append(name)
+    if make_zip:
+        stamp = (plan.issued.year, plan.issued.month, plan.issued.day, 0, 0, 0)
+        write_zip(stage / f"{folder}.zip", _read_back(stage / folder, names), stamp)
+    return names
+
+
+_JOB: tuple | None = None
+
+
+def _init_job(*args):
+    global _JOB
+    _JOB = args
+
+
+def _run_job(index: int) -> list[str]:
+    plan, stage, entries, problems, make_zip = _JOB
+    summary = plan.summary_units[index]
+    return _write_summary_unit(plan, summary, stage, summary_folder(plan, summary.name), entries, problems, make_zip)
+
+
 def generate(plan: Plan, out_dir: Path, entries: dict[str, FormEntries] | None = None,
              workers: int | None = None, progress: Callable[[int], None] | None = None,
              make_zips: bool = True, problems: dict[str, list[str]] | None = None) -> GenerateResult:
     """Write every form; the complete set appears in out_dir, or nothing new does.
 
     `problems`: last quarter's problems by unit name, listed under the rectification item.
+    Large plans are written on all cores, one summary unit per job.
     """
     out_dir = Path(out_dir)
-    stamp = (plan.issued.year, plan.issued.month, plan.issued.day, 0, 0, 0)
-    folders, zips = [], []
+    entries, problems = entries or {}, problems or {}
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    sus = plan.summary_units
+    folders = [summary_folder(plan, s.name) for s in sus]
     with staged_dir(out_dir) as stage:
-        by_summary: dict[str, list[tuple[str, bytes]]] = {}
-        taken: set[tuple[str, str]] = set()
-        for unit, data in build_all(plan, entries, workers, progress, problems):
-            folder = summary_folder(plan, unit.summary)
-            (stage / folder).mkdir(exist_ok=True)
-            name = form_filename(unit)
-            if (folder, name.lower()) in taken:  # two names that differ only in characters Windows forbids
-                name = name.replace("-评分细则.xlsx", f"-{unit.code}-评分细则.xlsx")
-            taken.add((folder, name.lower()))
-            (stage / folder / name).write_bytes(data)
-            by_summary.setdefault(folder, []).append((name, data))
-        for folder, members in by_summary.items():
-            folders.append(folder)
-            if make_zips:
-                write_zip(stage / f"{folder}.zip", members, stamp)
-                zips.append(f"{folder}.zip")
-    return GenerateResult(out_dir, sum(len(m) for m in by_summary.values()), folders, zips)
+        if workers > 1 and len(plan.units) >= PARALLEL_FROM and len(sus) > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_job,
+                                     initargs=(plan, stage, entries, problems, make_zips)) as pool:
+                names = []
+                for s, done in zip(sus, pool.map(_run_job, range(len(sus)))):
+                    names.append(done)
+                    if progress:
+                        progress(len(s.units))
+        else:
+            names = []
+            for s, folder in zip(sus, folders):
+                names.append(_write_summary_unit(plan, s, stage, folder, entries, problems, make_zips))
+                if progress:
+                    progress(len(s.units))
+    return GenerateResult(out_dir, sum(map(len, names)), folders, [f"{f}.zip" for f in folders] if make_zips else [])
