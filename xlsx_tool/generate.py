@@ -91,7 +91,7 @@ def _read_back(folder: Path, names: list[str]):
 
 
 def _write_summary_unit(plan: Plan, summary: SummaryUnit, stage: Path, folder: str, entries: dict, problems: dict,
-                        make_zip: bool) -> list[str]:
+                        make_zip: bool, progress: Callable[[int], None] | None = None) -> list[str]:
     """One summary unit's forms and zip, written into the staging folder; returns the file names.
 
     A summary unit is the unit of work: its template is built once, and no form's bytes outlive
@@ -113,6 +113,8 @@ def _write_summary_unit(plan: Plan, summary: SummaryUnit, stage: Path, folder: s
             data = template.render(unit)
         (stage / folder / name).write_bytes(data)
         names.append(name)
+        if progress:
+            progress(1)
     if make_zip:
         stamp = (plan.issued.year, plan.issued.month, plan.issued.day, 0, 0, 0)
         write_zip(stage / f"{folder}.zip", _read_back(stage / folder, names), stamp)
@@ -155,14 +157,12 @@ def generate(plan: Plan, out_dir: Path, entries: dict[str, FormEntries] | None =
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_job,
                                      initargs=(plan, stage, entries, problems, make_zips)) as pool:
                 names = []
-                for s, done in zip(sus, pool.map(_run_job, range(len(sus)))):
+                for done in pool.map(_run_job, range(len(sus))):
                     names.append(done)
-                    if progress:
-                        progress(len(s.units))
+                    for _ in done if progress else ():
+                        progress(1)
         else:
             names = []
             for s, folder in zip(sus, folders):
-                names.append(_write_summary_unit(plan, s, stage, folder, entries, problems, make_zips))
-                if progress:
-                    progress(len(s.units))
+                names.append(_write_summary_unit(plan, s, stage, folder, entries, problems, make_zips, progress))
     return GenerateResult(out_dir, sum(map(len, names)), folders, [f"{f}.zip" for f in folders] if make_zips else [])
