@@ -91,24 +91,27 @@ class _Book:
             ws.set_column(c, c, w)
             ws.write_string(r, c, h, self.head)
         header_row = r
+        per_line = [max(1, int(w / 2) - 1) for w in widths]  # CJK characters a line holds
+        text, num = self.text, self.num
         for values in rows:
             r += 1
             lines = 1
             for c, v in enumerate(values):
                 fmt = None
-                if isinstance(v, tuple):
+                if type(v) is tuple:
                     v, fmt = v
                 if v is None or v == "":
-                    ws.write_blank(r, c, None, fmt or self.text)
+                    ws.write_blank(r, c, None, fmt or text)
+                elif isinstance(v, str):
+                    ws.write_string(r, c, v, fmt or text)
+                    if len(v) > per_line[c] or "\n" in v:
+                        lines = max(lines, sum(max(1, -(-len(p) // per_line[c])) for p in v.split("\n")))
                 elif isinstance(v, Decimal):
-                    ws.write_number(r, c, _num(v), fmt or self.num)
+                    ws.write_number(r, c, _num(v), fmt or num)
                 elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                    ws.write_number(r, c, v, fmt or self.num)
+                    ws.write_number(r, c, v, fmt or num)
                 else:
-                    s = str(v)
-                    ws.write_string(r, c, s, fmt or self.text)
-                    per_line = max(1, int(widths[c] / 2) - 1)
-                    lines = max(lines, sum(max(1, -(-len(p) // per_line)) for p in s.split("\n")))
+                    ws.write_string(r, c, str(v), fmt or text)
             if lines > 1:
                 ws.set_row(r, min(409, 14 * lines + 4))
         ws.set_paper(9)
