@@ -268,7 +268,9 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     _write_guard(out / FOLDER, lambda: lists.extend(write_lists(result, out)))
     errors = result.count(ERROR)
     if as_json:
-        click.echo(json.dumps(to_json(result), ensure_ascii=False, indent=1))
+        out_stream = click.get_text_stream("stdout")
+        json.dump(to_json(result), out_stream, ensure_ascii=False, indent=1)  # streamed, not one huge string
+        out_stream.write("\n")
     say = (lambda m: click.echo(m, err=True)) if as_json else click.echo
     say(f"收到评分表 {result.received}/{result.expected} 份（共读取 {len(result.files)} 个文件）；"
         f"错误 {errors} 条，警告 {result.count(WARNING)} 条，提示 {result.count(INFO)} 条。")
