@@ -45,7 +45,8 @@ from xlsx_tool.book_reader import Limits  # noqa: E402
 from xlsx_tool.collect import Source  # noqa: E402
 from xlsx_tool.files import write_zip  # noqa: E402
 from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form  # noqa: E402
-from xlsx_tool.generate import build_all, form_filename  # noqa: E402
+from xlsx_tool.form_template import FormTemplate  # noqa: E402
+from xlsx_tool.generate import form_filename  # noqa: E402
 from xlsx_tool.merge import decide, read_all, read_source  # noqa: E402
 from xlsx_tool.plan import Plan, load_plan  # noqa: E402
 from xlsx_tool.summary_writer import build_summary, to_json  # noqa: E402
@@ -803,7 +804,8 @@ def bench_writers(plan: Plan, sample: int, scratch: Path, floor_files: int) -> d
     t_plain = (time.perf_counter() - t0) / len(units)
     gc.collect()
     t0 = time.perf_counter()
-    forms = sum(1 for _u, _data in build_all(plan, workers=1))
+    templates = {s.name: FormTemplate(plan, s) for s in plan.summary_units}
+    forms = sum(1 for u in plan.units if templates[u.summary].render(u))
     t_all = (time.perf_counter() - t0) / forms
     data = build_form(plan, units[0])
     d = scratch / "floor_write"
@@ -818,7 +820,7 @@ def bench_writers(plan: Plan, sample: int, scratch: Path, floor_files: int) -> d
                         "per_form_ms": t_floor * 1000},
         "xlsxwriter_memory": {"what": "plain xlsxwriter, same cells/formulas/validations, to memory, one core",
                               "forms": len(units), "per_form_ms": t_plain * 1000},
-        "tool_build_all": {"what": "xlsx-tool generate.build_all (blank forms, templates), in process, one core",
+        "tool_build_all": {"what": "xlsx-tool FormTemplate.render (blank forms, one template per summary unit), in process, one core",
                            "forms": forms, "per_form_ms": t_all * 1000},
         "tool_build_form": {"what": "xlsx-tool form_writer.build_form (a pre-filled form), one core",
                             "forms": len(units), "per_form_ms": t_build * 1000},

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
 import struct
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest

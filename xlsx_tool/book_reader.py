@@ -18,7 +18,6 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .errors_zh import describe
 

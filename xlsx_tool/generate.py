@@ -12,7 +12,7 @@ from .form_template import FormTemplate
 from .form_writer import FormEntries, build_form
 from .plan import Plan, SummaryUnit, Unit, summary_folder  # noqa: F401  (re-exported)
 
-# Below this many pre-filled forms a process pool costs more than it saves (fork + pickling).
+# Below this many forms a process pool costs more than it saves (fork, one template per process).
 PARALLEL_FROM = 400
 
 
@@ -26,62 +26,6 @@ class GenerateResult:
 
 def form_filename(unit: Unit) -> str:
     return f"{safe_filename(unit.name)}-评分细则.xlsx"
-
-
-
-
-_PLAN = None
-_TEMPLATES: dict = {}  # per worker process
-
-
-def _init_worker(plan):
-    global _PLAN
-    _PLAN = plan
-
-
-def build_all(plan: Plan, entries: dict[str, FormEntries] | None = None, workers: int | None = None,
-              progress: Callable[[int], None] | None = None, problems: dict[str, list[str]] | None = None):
-    """Yield (unit, bytes) in plan order.
-
-    Blank forms are stamped from one template per summary unit (about 0.1 ms a form);
-    pre-filled forms are built one by one, on all cores when there are many.
-    """
-    entries, problems = entries or {}, problems or {}
-    units = plan.units
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(entries) + len(problems) >= PARALLEL_FROM:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(plan,)) as pool:
-            jobs = [(i, entries.get(u.name), problems.get(u.name)) for i, u in enumerate(units)]
-            for unit, data in zip(units, pool.map(_build_by_index, jobs, chunksize=32)):
-                if progress:
-                    progress(1)
-                yield unit, data
-        return
-    templates: dict[str, FormTemplate] = {}
-    for unit in units:
-        if unit.name in entries or unit.name in problems:
-            data = build_form(plan, unit, entries.get(unit.name), problems.get(unit.name))
-        else:
-            if unit.summary not in templates:
-                templates[unit.summary] = FormTemplate(plan, plan.summary(unit.summary))
-            data = templates[unit.summary].render(unit)
-        if progress:
-            progress(1)
-        yield unit, data
-
-
-def _build_by_index(job) -> bytes:
-    index, entries, problems = job
-    unit = _PLAN.units[index]
-    if entries is None and not problems:
-        if unit.summary not in _TEMPLATES:
-            _TEMPLATES[unit.summary] = FormTemplate(_PLAN, _PLAN.summary(unit.summary))
-        return _TEMPLATES[unit.summary].render(unit)
-    return build_form(_PLAN, unit, entries, problems)
 
 
 def _read_back(folder: Path, names: list[str]):
