@@ -364,7 +364,7 @@ def demo(directory, seed):
     """用内置方案和模拟的交回表格演示全过程（生成 → 填写 → 汇总）。
 
     在 DIRECTORY（默认 demo/）下生成 blank_forms/、collected/（模拟交回，含常见错误和缺交）
-    和 output/评分汇总表.xlsx。
+    和 output/（评分汇总表.xlsx、退回修改清单、简要核查报告初稿）。
     """
     from .demo import run_demo
     from .findings import ERROR, WARNING
@@ -382,6 +382,7 @@ def demo(directory, seed):
     click.echo(f"  空白评分表：{d / 'blank_forms'}")
     click.echo(f"  模拟交回：  {d / 'collected'}（{len(result.files)} 个文件）")
     click.echo(f"  汇总表：    {d / 'output' / '评分汇总表.xlsx'}")
+    click.echo(f"  退回修改清单、简要核查报告（初稿）：{d / 'output'}")
     click.echo(f"  收到 {result.received}/{result.expected} 份；错误 {result.count(ERROR)} 条，警告 {result.count(WARNING)} 条。")
 
 

@@ -21,6 +21,8 @@ from .form_writer import FormEntries, ItemEntry, build_form
 from .generate import form_filename, generate, summary_folder
 from .merge import MergeResult, merge
 from .plan import Item, Plan
+from .corrections import write_lists
+from .report_docx import write_reports
 from .summary_writer import SUMMARY_FILE, write_summary
 
 REASONS = ["7月未召开支委会", "台账资料不全", "未见会议记录", "活动无图片资料", "学习笔记不全", "未按时整改",
@@ -138,6 +140,8 @@ def run_demo(plan: Plan, directory: Path, seed: int = 2017) -> MergeResult:
     result = merge(plan, collected, today=plan.deadline - dt.timedelta(days=1))
     output.mkdir(parents=True, exist_ok=True)
     write_summary(result, output / SUMMARY_FILE)
+    write_lists(result, output)
+    write_reports(result, output)
     return result
 
 
