@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 
+
 class _ChineseHelp(click.HelpFormatter):
     """click's help in Chinese: headings and the usage prefix."""
 
@@ -327,7 +328,8 @@ def status(collected_dir, plan_file, today, show_all):
     """
     import datetime as dt
 
-    from .merge import REFUSED, merge as run
+    from .merge import REFUSED
+    from .merge import merge as run
 
     p = _plan(plan_file)
     src = Path(collected_dir)

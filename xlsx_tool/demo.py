@@ -16,12 +16,13 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+from .corrections import write_lists
+from .decimals import as_cell
 from .files import write_zip
 from .form_writer import FormEntries, ItemEntry, build_form
 from .generate import form_filename, generate, summary_folder
 from .merge import MergeResult, merge
 from .plan import Item, Plan
-from .corrections import write_lists
 from .report_docx import write_reports
 from .summary_writer import SUMMARY_FILE, write_summary
 
@@ -31,9 +32,6 @@ SURNAMES = "王李张刘陈杨黄赵吴周彭向田龙石"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛"]
 HIGHLIGHTS = ["“主题党日+”形式新颖", "党建阵地建设规范", "学习台账详实", "结对帮扶成效明显", "红星云使用率高"]
 
-
-def _num(d: Decimal):
-    return int(d) if d == d.to_integral_value() else float(d)
 
 
 def random_deduction(item: Item, rng: random.Random) -> Decimal:
@@ -51,7 +49,7 @@ def simulated_entries(plan: Plan, rng: random.Random, harsh: float = 0.25) -> di
         for item in plan.rubric.items:
             ie = ItemEntry()
             if rng.random() < harsh:
-                ie.deduction = _num(random_deduction(item, rng))
+                ie.deduction = as_cell(random_deduction(item, rng))
                 ie.reason = rng.choice(REASONS)
             if rng.random() < 0.12:
                 ie.highlight = rng.choice(HIGHLIGHTS)

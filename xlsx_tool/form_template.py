@@ -19,6 +19,7 @@ import zlib
 from .form_writer import build_form
 from .plan import Plan, SummaryUnit, Unit
 
+
 def escape(text: str) -> str:
     """XML text escaping (xml.sax.saxutils would import urllib: 50 ms for three replaces)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

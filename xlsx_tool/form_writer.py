@@ -17,8 +17,10 @@ from decimal import Decimal
 import xlsxwriter
 
 from . import layout as L
+from .decimals import as_cell
 from .layout import FONT_PROPS  # noqa: F401  (re-exported)
 from .plan import Item, Plan, Unit
+
 DATE_FORMAT = "yyyy\"年\"m\"月\"d\"日\""
 CJK_CHARS_PER_WIDTH = 0.5  # one CJK glyph takes about two column-width units at 10.5pt
 
@@ -37,10 +39,6 @@ class FormEntries:
     test: list[tuple[str, object]] = field(default_factory=list)  # knowledge test: (name, score as typed)
     rectified: list[tuple[object, str]] = field(default_factory=list)  # per previous problem: (status, note)
 
-
-def _num(v: Decimal):
-    """Decimal -> int or float for the file (5 not 5.0)."""
-    return int(v) if v == v.to_integral_value() else float(v)
 
 
 def _excel_number(raw) -> Decimal | None:
@@ -62,7 +60,7 @@ def _cached_item_score(item: Item, raw, extra: Decimal | None = None) -> object:
         return "#VALUE!"
     if extra is not None:
         d = min(item.limit, d + extra)
-    return _num(max(Decimal(0), item.max - d))
+    return as_cell(max(Decimal(0), item.max - d))
 
 
 def _fit(text: str, limit: int) -> str:
@@ -77,7 +75,7 @@ def _rows_needed(text: str, width: float) -> int:
 
 def valid_deduction_formula(item: Item, cell: str) -> str:
     """Spreadsheet test of one deduction cell: a number, 0..limit, in whole steps or the cap."""
-    lim, step = _num(item.limit), _num(item.step)
+    lim, step = as_cell(item.limit), as_cell(item.step)
     return (
         f"AND(ISNUMBER({cell}),{cell}>=0,{cell}<={lim},"
         f"OR({cell}={lim},ROUND({cell}/{step},6)=INT(ROUND({cell}/{step},6))))"
@@ -210,7 +208,7 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
                     _rows_needed(entry.reason, L.WIDTHS[L.COL_REASON]))
         ws.set_row(row, 14.5 * lines + 6)
         ws.write_string(row, L.COL_TEXT, item.text, F.text)
-        ws.write_number(row, L.COL_MAX, _num(item.max), F.number)
+        ws.write_number(row, L.COL_MAX, as_cell(item.max), F.number)
         for col, text in ((L.COL_HIGHLIGHT, entry.highlight), (L.COL_REASON, entry.reason)):
             if text:
                 ws.write_string(row, col, text, F.input_text)
@@ -220,7 +218,7 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
         c_max, c_ded = L.a1(row, L.COL_MAX), L.a1(row, L.COL_DEDUCTION)
         if item is rect_item:
             # follows from the checklist below: one step per problem not marked 已整改
-            ws.write_formula(row, L.COL_DEDUCTION, rect_formula, F.number, _num(rect_ded))
+            ws.write_formula(row, L.COL_DEDUCTION, rect_formula, F.number, as_cell(rect_ded))
             ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-{c_ded})", F.number,
                              _cached_item_score(item, rect_ded))
             scores.append(_cached_item_score(item, rect_ded))
@@ -236,14 +234,14 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
         if item is test_item:
             # the inspector's deduction for study sessions plus the test's, capped at the item's limit
             cached = _cached_item_score(item, d, test_ded)
-            ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-MIN({_num(item.limit)},{c_ded}+{test_cell}))",
+            ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-MIN({as_cell(item.limit)},{c_ded}+{test_cell}))",
                              F.number, cached)
         else:
             cached = _cached_item_score(item, d)
             ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-{c_ded})", F.number, cached)
         scores.append(cached)
 
-        lim, step = _num(item.limit), _num(item.step)
+        lim, step = as_cell(item.limit), as_cell(item.step)
         rule = f"0～{lim}分" + ("" if item.limit == item.step else f"，每档{step}分")
         ws.data_validation(row, L.COL_DEDUCTION, row, L.COL_DEDUCTION, {
             "validate": "custom",
@@ -252,7 +250,7 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
             "input_message": _fit((f"只填学习方面的扣分（如 {step}），测试扣分由下方测试表自动计算。" if item is test_item else
                                    f"不扣分请留空或填0。扣分时只填数字（如 {step}），并在左边“扣分情况”写明原因。") + item.basis, 255),
             "error_title": "扣分不符合评分标准",
-            "error_message": f"第{item.seq}项本项分值{_num(item.max)}分，扣分只能是 0 到 {lim} 之间、"
+            "error_message": f"第{item.seq}项本项分值{as_cell(item.max)}分，扣分只能是 0 到 {lim} 之间、"
                              f"按每档 {step} 分计的数字" + (f"（最多扣 {lim} 分）" if item.limit % item.step else "") + "。",
         })
         ws.conditional_format(row, L.COL_DEDUCTION, row, L.COL_DEDUCTION, {
@@ -287,18 +285,18 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
     ws.set_row(sr, 22)
     ws.set_row(tr, 22)
     ws.merge_range(sr, L.COL_CATEGORY, sr, L.COL_TEXT, L.SUBTOTAL_LABEL, F.total_label)
-    ws.write_formula(sr, L.COL_MAX, f"=SUM({rng(L.COL_MAX)})", F.total, _num(plan.rubric.total))
+    ws.write_formula(sr, L.COL_MAX, f"=SUM({rng(L.COL_MAX)})", F.total, as_cell(plan.rubric.total))
     ws.write_blank(sr, L.COL_HIGHLIGHT, None, F.blank)
     ws.write_blank(sr, L.COL_REASON, None, F.blank)
     # the points actually lost (分值 − 得分): the test's part and every cap included
     ws.write_formula(sr, L.COL_DEDUCTION, f"={L.a1(sr, L.COL_MAX)}-{L.a1(sr, L.COL_SCORE)}", F.total,
-                     _num(plan.rubric.total - raw_total) if ok else "#VALUE!")
+                     as_cell(plan.rubric.total - raw_total) if ok else "#VALUE!")
     ws.write_formula(sr, L.COL_SCORE, f"=SUM({rng(L.COL_SCORE)})", F.total,
-                     _num(raw_total) if ok else "#VALUE!")
-    cap = _num(plan.rules.max_score)
+                     as_cell(raw_total) if ok else "#VALUE!")
+    cap = as_cell(plan.rules.max_score)
     ws.merge_range(tr, L.COL_CATEGORY, tr, L.COL_DEDUCTION, L.TOTAL_LABEL.format(max=cap), F.total_label)
     ws.write_formula(tr, L.COL_SCORE, f"=MIN({cap},{L.a1(sr, L.COL_SCORE)})", F.total,
-                     _num(min(raw_total, plan.rules.max_score)) if ok else "#VALUE!")
+                     as_cell(min(raw_total, plan.rules.max_score)) if ok else "#VALUE!")
 
     # print: A4 landscape, one page wide, unit line and headers on every page
     ws.set_paper(9)
@@ -325,7 +323,7 @@ def _write_test_block(ws, F: _Formats, plan: Plan, entries: FormEntries) -> tupl
     rules, n = plan.rules, len(plan.rubric.items)
     item = plan.item(rules.test_item)
     title, head, first, ded_row = L.test_rows(n, rules.test_people)
-    pass_mark, step = _num(rules.test_pass_mark), _num(rules.test_step)
+    pass_mark, step = as_cell(rules.test_pass_mark), as_cell(rules.test_step)
     ws.merge_range(title, 0, title, L.LAST_COL,
                    f"{L.TEST_TITLE}（第{item.seq}项：随机抽选{rules.test_people}名党员，{pass_mark}分及格，"
                    f"每不及格1人扣{step}分）", F.block_title)
@@ -365,7 +363,7 @@ def _write_test_block(ws, F: _Formats, plan: Plan, entries: FormEntries) -> tupl
     })
     ws.merge_range(ded_row, 0, ded_row, L.COL_REASON, L.TEST_DEDUCTION_LABEL.format(seq=item.seq), F.total_label)
     ded = Decimal(failures) * rules.test_step
-    ws.write_formula(ded_row, L.COL_DEDUCTION, f'=COUNTIF({rng},"<{pass_mark}")*{step}', F.total, _num(ded))
+    ws.write_formula(ded_row, L.COL_DEDUCTION, f'=COUNTIF({rng},"<{pass_mark}")*{step}', F.total, as_cell(ded))
     return L.a1(ded_row, L.COL_DEDUCTION), ded
 
 
@@ -374,7 +372,7 @@ def _write_rectify_block(ws, F: _Formats, plan: Plan, item: Item, problems: list
     """Last quarter's problems, each to be marked 已整改 / 未整改; returns the item's deduction formula and value."""
     rules, n = plan.rules, len(plan.rubric.items)
     title, head, first = L.rectify_rows(n, rules.test_people if rules.test_item else None)
-    step, lim = _num(item.step), _num(item.limit)
+    step, lim = as_cell(item.step), as_cell(item.limit)
     ws.merge_range(title, 0, title, L.LAST_COL,
                    f"{L.RECTIFY_TITLE}（第{item.seq}项：每个未整改的问题扣{step}分，最多扣{lim}分；"
                    f"请逐条选择“{L.RECTIFIED}”或“{L.NOT_RECTIFIED}”）", F.block_title)
@@ -431,7 +429,7 @@ def _write_guide_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, has_pro
     test_item = plan.item(rules.test_item)
     if test_item:
         lines.append(f"6. 党的基本知识测试：在表格下方“{L.TEST_TITLE}”中填写抽测的 {rules.test_people} 名党员的姓名和成绩，"
-                     f"低于 {_num(rules.test_pass_mark)} 分的每人扣 {_num(rules.test_step)} 分，自动计入第{test_item.seq}项；"
+                     f"低于 {as_cell(rules.test_pass_mark)} 分的每人扣 {as_cell(rules.test_step)} 分，自动计入第{test_item.seq}项；"
                      f"第{test_item.seq}项的“扣分”格只填学习方面的扣分。")
     if has_problems:
         rect = plan.item(rules.rectification_item)
@@ -440,8 +438,8 @@ def _write_guide_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, has_pro
     lines += [
         "",
         "二、评分规则（摘自核查方案）",
-        f"1. 评分最高分为 {_num(plan.rules.max_score)} 分。",
-        f"2. 每个核查组（直属机关党委）评分 {_num(plan.rules.high_score)} 分及以上的单位不超过所核查单位的{plan.rules.share_text}。",
+        f"1. 评分最高分为 {as_cell(plan.rules.max_score)} 分。",
+        f"2. 每个核查组（直属机关党委）评分 {as_cell(plan.rules.high_score)} 分及以上的单位不超过所核查单位的{plan.rules.share_text}。",
         "",
         "三、交回",
         "1. 请直接保存为 .xlsx 格式（WPS 请选择“Excel 文件(*.xlsx)”，不要存为 .et）；文件名可以随意，表内已记录单位信息。",

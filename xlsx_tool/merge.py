@@ -13,12 +13,12 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from . import findings as FX
 from .book_reader import BookError, Limits, open_book
 from .collect import Source, list_files, sources_of
+from .decimals import as_text
 from .form_reader import read_form
 from .plan import Plan, SummaryUnit, Unit
 from .scoring import Scored, score_form
@@ -317,11 +317,7 @@ def decide(plan: Plan, files: list[FileRecord], collected: str, today: dt.date) 
             findings.append(FX.make("unit-missing", unit=u.name, summary=s.name, contacts=s.contacts))
         if sr.breach:
             findings.append(FX.make("quota-exceeded", summary=s.name, inspected=len(s.units),
-                                    high=_fmt(rules.high_score), count=len(high), quota=sr.quota, share=rules.share_text,
-                                    units="、".join(f"{r.unit.name} {_fmt(r.scored.score)}分" for r in high)))
+                                    high=as_text(rules.high_score), count=len(high), quota=sr.quota, share=rules.share_text,
+                                    units="、".join(f"{r.unit.name} {as_text(r.scored.score)}分" for r in high)))
     ranking = _rank(rows_all, order, "rank_all")
     return MergeResult(plan, collected, today, files, summaries, ranking, findings)
-
-
-def _fmt(d: Decimal) -> str:
-    return f"{d.normalize():f}"

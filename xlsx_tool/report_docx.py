@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from . import findings as FX
+from .decimals import as_text
 from .files import safe_filename, write_atomic
 from .merge import MergeResult, Row, SummaryResult
 from .stats_sheet import item_label, item_stats, overall_average, score_distribution
@@ -51,10 +52,6 @@ def cn_number(n: int) -> str:
         return _NUM[n - 1]
     tens, ones = divmod(n, 10)
     return ("" if tens == 1 else _NUM[tens - 1]) + "十" + (_NUM[ones - 1] if ones else "")
-
-
-def fmt_num(d: Decimal) -> str:
-    return f"{d.normalize():f}"
 
 
 def fmt_avg(d: Decimal) -> str:
@@ -143,7 +140,7 @@ def one_line(text: str) -> str:
 
 
 def _names(rows: list[Row], with_score: bool = True) -> str:
-    return "、".join(f"{r.unit.name}（{fmt_num(r.scored.score)}分）" if with_score else r.unit.name for r in rows)
+    return "、".join(f"{r.unit.name}（{as_text(r.scored.score)}分）" if with_score else r.unit.name for r in rows)
 
 
 def _intro_numbers(doc: _Doc, result: MergeResult, rows: list[Row], expected: int, findings: list) -> None:
@@ -156,8 +153,8 @@ def _intro_numbers(doc: _Doc, result: MergeResult, rows: list[Row], expected: in
     worst = min(r.scored.score for r in rows)
     tops = [r for r in rows if r.scored.score == best]
     lows = [r for r in rows if r.scored.score == worst]
-    text += (f"。平均分{fmt_avg(avg)}分；最高分{fmt_num(best)}分（{_names(tops, False)}），"
-             f"最低分{fmt_num(worst)}分（{_names(lows, False)}）。")
+    text += (f"。平均分{fmt_avg(avg)}分；最高分{as_text(best)}分（{_names(tops, False)}），"
+             f"最低分{as_text(worst)}分（{_names(lows, False)}）。")
     doc.add("para", text)
     bands = [b for b in score_distribution(result, rows) if b.count]
     doc.add("para", "得分分布：" + "，".join(f"{b.label}{b.count}个" for b in reversed(bands))
@@ -208,12 +205,12 @@ def _problems(doc: _Doc, result: MergeResult, rows: list[Row], with_reasons: boo
     doc.add("para", f"据评分表“扣分”和“扣分情况”栏，{len(stats)}个评分项目有扣分，按扣分单位数从多到少依次为：")
     for i, s in enumerate(shown, 1):
         head = (f"{i}. 第{s.seq}项（{labels[s.seq]}）：{s.deducted}个单位扣分（占{fmt_pct(s.deducted, s.units)}），"
-                f"共扣{fmt_num(s.lost)}分。")
+                f"共扣{as_text(s.lost)}分。")
         if with_reasons:
-            units = "；".join(f"{u}扣{fmt_num(p)}分，{one_line(reason) if reason else '扣分原因' + TODO}"
+            units = "；".join(f"{u}扣{as_text(p)}分，{one_line(reason) if reason else '扣分原因' + TODO}"
                               for u, p, reason in s.by_unit)
         else:
-            units = "、".join(f"{u}（{fmt_num(p)}分）" for u, p, _ in s.by_unit)
+            units = "、".join(f"{u}（{as_text(p)}分）" for u, p, _ in s.by_unit)
         doc.add("para", f"{head}涉及单位：{units}。")
     rest = stats[len(shown):]
     if rest:
@@ -224,11 +221,11 @@ def _problems(doc: _Doc, result: MergeResult, rows: list[Row], with_reasons: boo
 
 def _quota_sentence(result: MergeResult, s: SummaryResult) -> str:
     rules = result.plan.rules
-    high = fmt_num(rules.high_score)
+    high = as_text(rules.high_score)
     n = len(s.summary.units)
     text = f"{s.summary.name}核查{n}个单位，{high}分及以上上限为{s.quota}个；实际{len(s.high)}个"
     if s.high:
-        text += "：" + "、".join(f"{r.unit.name}{fmt_num(r.scored.score)}分" for r in s.high)
+        text += "：" + "、".join(f"{r.unit.name}{as_text(r.scored.score)}分" for r in s.high)
     if s.breach:
         text += f"，超出上限{len(s.high) - s.quota}个，不符合规定，须复核评分"
     else:
@@ -242,13 +239,13 @@ def _rules_intro(result: MergeResult) -> str:
     r = result.plan.rules
     share = "三分之一" if (r.high_share.numerator, r.high_share.denominator) == (1, 3) else \
         f"{r.high_share.numerator}/{r.high_share.denominator}"
-    return (f"按方案要求，评分最高分为{fmt_num(r.max_score)}分，{fmt_num(r.high_score)}分及以上单位"
+    return (f"按方案要求，评分最高分为{as_text(r.max_score)}分，{as_text(r.high_score)}分及以上单位"
             f"不超过所核查对象的{share}。")
 
 
 def _capped(result: MergeResult, findings: list) -> str:
     n = sum(1 for f in findings if f.code == "score-capped")
-    top = fmt_num(result.plan.rules.max_score)
+    top = as_text(result.plan.rules.max_score)
     return f"另有{n}份评分表各项得分合计超过{top}分，已按{top}分计。" if n else ""
 
 
@@ -266,9 +263,9 @@ def _missing_sentence(result: MergeResult, s: SummaryResult) -> str:
 
 def _ranking_table(rows: list[Row], overall: bool) -> Block:
     if overall:
-        body = [[str(r.rank_all), r.unit.name, r.unit.summary, fmt_num(r.scored.score)] for r in rows]
+        body = [[str(r.rank_all), r.unit.name, r.unit.summary, as_text(r.scored.score)] for r in rows]
         return Block("table", rows=[["排名", "被核查单位", "汇总单位", "得分"], *body], widths=[1.6, 6.0, 6.0, 2.0])
-    body = [[str(r.rank), r.unit.name, fmt_num(r.scored.score),
+    body = [[str(r.rank), r.unit.name, as_text(r.scored.score),
              r.scored.date.isoformat() if r.scored.date else TODO] for r in rows]
     return Block("table", rows=[["排名", "被核查单位", "得分", "核查时间"], *body], widths=[1.6, 7.4, 2.4, 4.2])
 
@@ -385,7 +382,7 @@ def overall_blocks(result: MergeResult) -> list[Block]:
     else:
         _intro_numbers(doc, result, rows, total, result.findings)
         doc.add("para", "各汇总单位报送和得分情况如下：")
-        table = [["汇总单位", "应交", "已交", "平均分", f"{fmt_num(plan.rules.high_score)}分及以上/上限"]]
+        table = [["汇总单位", "应交", "已交", "平均分", f"{as_text(plan.rules.high_score)}分及以上/上限"]]
         for s in result.summaries:
             avg = overall_average(result, s.rows)
             table.append([s.summary.name, str(len(s.summary.units)), str(len(s.rows)),
@@ -409,7 +406,7 @@ def overall_blocks(result: MergeResult) -> list[Block]:
                 doc.add("para", f"{i}. {_quota_sentence(result, s)}")
         else:
             checked = [s for s in result.summaries if s.rows]
-            doc.add("para", text + f"已报送的{len(checked)}个汇总单位{fmt_num(plan.rules.high_score)}分及以上"
+            doc.add("para", text + f"已报送的{len(checked)}个汇总单位{as_text(plan.rules.high_score)}分及以上"
                                    f"单位数均未超过上限。")
         capped = _capped(result, result.findings)
         if capped:

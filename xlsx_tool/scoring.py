@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from . import findings as FX
 from .book_reader import CellError
+from .decimals import as_text
 from .form_reader import Cell, RawForm
 from .layout import NOT_RECTIFIED, RECTIFIED
 from .plan import Item, Plan, SummaryUnit, Unit
@@ -102,11 +103,6 @@ def parse_date(value, date1904: bool, year: int) -> tuple[dt.date | None, bool]:
     return None, True
 
 
-def _fmt(d: Decimal) -> str:
-    d = d.normalize()
-    return f"{d:f}"
-
-
 def show(v, width: int = 40) -> str:
     """A cell value as people would read it: 10 not 10.0, text cut to `width`."""
     if isinstance(v, bool):
@@ -147,7 +143,7 @@ def score_form(form: RawForm, plan: Plan, unit: Unit, file: str) -> Scored:
     raw_total = sum((i.score for i in items), ZERO)
     score = min(raw_total, plan.rules.max_score)
     if raw_total > plan.rules.max_score:
-        add("score-capped", raw=_fmt(raw_total), max_score=_fmt(plan.rules.max_score))
+        add("score-capped", raw=as_text(raw_total), max_score=as_text(plan.rules.max_score))
     for cell, expected, what in ((form.subtotal, raw_total, "小计得分"), (form.total, score, "核定得分"),
                                  (form.subtotal_deduction, sum((i.deduction for i in items), ZERO), "小计扣分")):
         if cell is not None:
@@ -155,13 +151,13 @@ def score_form(form: RawForm, plan: Plan, unit: Unit, file: str) -> Scored:
 
     # 核查时间
     start, end = summary.window
-    date, as_text = parse_date(form.date.value, form.date1904, summary.window[0].year)
-    if date is None and not as_text:
+    date, was_text = parse_date(form.date.value, form.date1904, summary.window[0].year)
+    if date is None and not was_text:
         add("date-missing", form.date.ref, start=start, end=end)
     elif date is None:
         add("date-invalid", form.date.ref, raw=show(form.date.value), start=start, end=end)
     else:
-        if as_text:
+        if was_text:
             add("date-text", form.date.ref, raw=show(form.date.value), value=date.isoformat())
         if not (start <= date <= end):
             add("date-outside-window", form.date.ref, value=date.isoformat(), start=start, end=end)
@@ -181,12 +177,12 @@ def _score_test(plan: Plan, form: RawForm, add) -> tuple[Decimal, str]:
             continue
         if not name:
             add("test-row-incomplete", row.name.ref, n=n, has="成绩", missing="姓名")
-        score, as_text = parse_deduction(value)
+        score, was_text = parse_deduction(value)
         if score is None or not (ZERO <= score <= 100):
             add("test-score-invalid", row.score.ref, n=n, raw=show(value))
             continue
-        if as_text:
-            add("test-score-text", row.score.ref, n=n, raw=show(value), value=_fmt(score))
+        if was_text:
+            add("test-score-text", row.score.ref, n=n, raw=show(value), value=as_text(score))
         tested += 1
         failed += score < rules.test_pass_mark
     if tested != rules.test_people:
@@ -195,7 +191,7 @@ def _score_test(plan: Plan, form: RawForm, add) -> tuple[Decimal, str]:
     extra = failed * rules.test_step
     if form.test_deduction is not None:
         _check_formula_cell(form.test_deduction, extra, "测试扣分", add, form.formulas_known)
-    return extra, (f"测试不及格{failed}人（扣{_fmt(extra)}分）" if failed else "")
+    return extra, (f"测试不及格{failed}人（扣{as_text(extra)}分）" if failed else "")
 
 
 def _score_rectification(item: Item, raw, problems, add, formulas_known: bool) -> ItemResult:
@@ -225,7 +221,7 @@ def _score_rectification(item: Item, raw, problems, add, formulas_known: bool) -
 def _check_rubric(item: Item, raw, add) -> None:
     printed = _num_or_none(raw.max.value)
     if printed != item.max:
-        add("rubric-max-changed", raw.max.ref, seq=item.seq, found=show(raw.max.value, 20), expected=_fmt(item.max))
+        add("rubric-max-changed", raw.max.ref, seq=item.seq, found=show(raw.max.value, 20), expected=as_text(item.max))
     if norm_text(raw.text) != norm_text(item.text):
         add("rubric-text-changed", raw.text_ref, seq=item.seq)
 
@@ -233,32 +229,32 @@ def _check_rubric(item: Item, raw, add) -> None:
 def _score_item(item: Item, raw, add, formulas_known: bool, extra: Decimal | None = None, note: str = "") -> ItemResult:
     """One item: the inspector's deduction, plus `extra` (the knowledge test's part) capped at the item's limit."""
     ded_cell: Cell = raw.deduction
-    value, as_text = parse_deduction(ded_cell.value)
+    value, was_text = parse_deduction(ded_cell.value)
     used = ZERO
     shown = show(ded_cell.value)
     if ded_cell.formula is not None and ded_cell.value is None:
         # saved by a program that stores no formula results: nothing to go on
         add("deduction-formula-empty", ded_cell.ref, seq=item.seq, formula=ded_cell.formula[:40])
     elif value is None:
-        add("deduction-not-number", ded_cell.ref, seq=item.seq, raw=shown, step=_fmt(item.step), limit=_fmt(item.limit))
+        add("deduction-not-number", ded_cell.ref, seq=item.seq, raw=shown, step=as_text(item.step), limit=as_text(item.limit))
     else:
         if ded_cell.formula is not None:
             add("deduction-formula", ded_cell.ref, seq=item.seq, formula=ded_cell.formula[:40], value=shown)
-        if as_text:
-            add("deduction-text-number", ded_cell.ref, seq=item.seq, raw=shown, value=_fmt(value))
+        if was_text:
+            add("deduction-text-number", ded_cell.ref, seq=item.seq, raw=shown, value=as_text(value))
         if value < 0:
-            add("deduction-negative", ded_cell.ref, seq=item.seq, value=_fmt(value), limit=_fmt(item.limit))
+            add("deduction-negative", ded_cell.ref, seq=item.seq, value=as_text(value), limit=as_text(item.limit))
         elif value > item.limit:
-            add("deduction-over-limit", ded_cell.ref, seq=item.seq, value=_fmt(value), limit=_fmt(item.limit))
+            add("deduction-over-limit", ded_cell.ref, seq=item.seq, value=as_text(value), limit=as_text(item.limit))
             used = item.limit  # the most the rubric allows; the error asks for a correction
         else:
             if not item.allows(value):
-                add("deduction-step", ded_cell.ref, seq=item.seq, value=_fmt(value), step=_fmt(item.step), limit=_fmt(item.limit))
+                add("deduction-step", ded_cell.ref, seq=item.seq, value=as_text(value), step=as_text(item.step), limit=as_text(item.limit))
             used = value
     reason = "" if raw.reason.value is None else str(raw.reason.value).strip()
     highlight = "" if raw.highlight.value is None else str(raw.highlight.value).strip()
     if used > 0 and not reason:
-        add("deduction-no-reason", raw.reason.ref, seq=item.seq, value=_fmt(used))
+        add("deduction-no-reason", raw.reason.ref, seq=item.seq, value=as_text(used))
 
     _check_rubric(item, raw, add)
     if extra is not None:
@@ -272,7 +268,7 @@ def _check_formula_cell(cell: Cell, expected: Decimal, what: str, add, formulas_
     shown = _num_or_none(cell.value)
     if formulas_known and cell.formula is None:
         if cell.value is not None:
-            add("formula-overwritten", cell.ref, what=what, found=show(cell.value, 20), expected=_fmt(expected))
+            add("formula-overwritten", cell.ref, what=what, found=show(cell.value, 20), expected=as_text(expected))
         return
     if cell.value is not None and shown != expected:
-        add("cached-mismatch", cell.ref, what=what, found=show(cell.value, 20), expected=_fmt(expected))
+        add("cached-mismatch", cell.ref, what=what, found=show(cell.value, 20), expected=as_text(expected))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from .decimals import as_text
 from .merge import MergeResult, Row
 
 STATS_SHEET = "统计分析"
@@ -27,10 +28,6 @@ BAND_EDGES = (60, 70, 80, 90)  # lower edges of the score bands below the plan's
 
 _CAT_PREFIX = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*")
 _ITEM_PREFIX = re.compile(r"^\s*\d+\s*[、.．]\s*")
-
-
-def _fmt(d: Decimal) -> str:
-    return f"{d.normalize():f}"
 
 
 def _rows(result: MergeResult, rows: list[Row] | None) -> list[Row]:
@@ -118,10 +115,10 @@ def bands(result: MergeResult) -> list[tuple[str, Decimal | None, Decimal | None
     """The score bands for this plan: "60分以下", "60～70分", …, "95分及以上" (low inclusive, high exclusive)."""
     high = result.plan.rules.high_score
     edges = [Decimal(e) for e in BAND_EDGES if Decimal(e) < high] + [high]
-    out: list[tuple[str, Decimal | None, Decimal | None]] = [(f"{_fmt(edges[0])}分以下", None, edges[0])]
+    out: list[tuple[str, Decimal | None, Decimal | None]] = [(f"{as_text(edges[0])}分以下", None, edges[0])]
     for lo, hi in zip(edges, edges[1:]):
-        out.append((f"{_fmt(lo)}～{_fmt(hi)}分", lo, hi))
-    out.append((f"{_fmt(high)}分及以上", high, None))
+        out.append((f"{as_text(lo)}～{as_text(hi)}分", lo, hi))
+    out.append((f"{as_text(high)}分及以上", high, None))
     return out
 
 
@@ -357,7 +354,7 @@ def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = 
         ws.set_column(c, c, w)
     ws.set_column(CHART_COL, CHART_COL + CHART_COLS - 1, 8)
     last_col = CHART_COL + CHART_COLS - 1
-    high = _fmt(plan.rules.high_score)
+    high = as_text(plan.rules.high_score)
     share = f"{plan.rules.high_share.numerator}/{plan.rules.high_share.denominator}"
 
     ws.merge_range(0, 0, 0, last_col, f"{plan.period}实地核查统计分析", S.f_title)

@@ -11,6 +11,7 @@ import io
 from decimal import Decimal
 
 from . import findings as FX
+from .decimals import as_cell, as_text
 from .files import write_atomic
 from .layout import FONT_PROPS, SUMMARY_TEXT_KEEP
 from .merge import MergeResult, Row, SummaryResult
@@ -20,14 +21,6 @@ DETAIL_SHEET = "扣分明细"
 DETAIL_HEADERS = ("被核查单位", "汇总单位", "项目", "扣分", "扣分情况")
 SEVERITY_ORDER = {FX.ERROR: 0, FX.WARNING: 1, FX.INFO: 2}
 _SHEET_BAD = str.maketrans({c: "_" for c in "[]:*?/\\"})
-
-
-def _num(d: Decimal):
-    return int(d) if d == d.to_integral_value() else float(d)
-
-
-def _fmt(d: Decimal) -> str:
-    return f"{d.normalize():f}"
 
 
 def _short(text: str) -> str:
@@ -47,7 +40,7 @@ def deduction_reason(i) -> str:
 
 
 def deductions_text(row: Row) -> str:
-    return "\n".join(f"第{i.seq}项扣{_fmt(i.deduction)}分：{_short(deduction_reason(i))}"
+    return "\n".join(f"第{i.seq}项扣{as_text(i.deduction)}分：{_short(deduction_reason(i))}"
                      for i in row.scored.items if i.deduction > 0)
 
 
@@ -107,7 +100,7 @@ class _Book:
                     if len(v) > per_line[c] or "\n" in v:
                         lines = max(lines, sum(max(1, -(-len(p) // per_line[c])) for p in v.split("\n")))
                 elif isinstance(v, Decimal):
-                    ws.write_number(r, c, _num(v), fmt or num)
+                    ws.write_number(r, c, as_cell(v), fmt or num)
                 elif isinstance(v, (int, float)) and not isinstance(v, bool):
                     ws.write_number(r, c, v, fmt or num)
                 else:
@@ -214,7 +207,7 @@ def _annex3(B: _Book, ws, result: MergeResult, s: SummaryResult, when: str) -> N
     if s.missing:
         notes.append(f"未交（{len(s.missing)}个）：{'、'.join(u.name for u in s.missing)}")
     rules = result.plan.rules
-    notes.append(f"{_fmt(rules.high_score)}分及以上 {len(s.high)} 个，上限 {s.quota} 个（核查 {len(s.summary.units)} 个单位的{rules.share_text}）"
+    notes.append(f"{as_text(rules.high_score)}分及以上 {len(s.high)} 个，上限 {s.quota} 个（核查 {len(s.summary.units)} 个单位的{rules.share_text}）"
                  + ("，超出规定！" if s.breach else "。"))
     for i, n in enumerate(notes, 1):
         ws.merge_range(last + i, 0, last + i, 4, n, B.info)
@@ -238,13 +231,13 @@ def to_json(result: MergeResult) -> dict:
             {
                 "unit": r.unit.name,
                 "summary": r.unit.summary,
-                "score": _num(r.scored.score),
-                "raw_total": _num(r.scored.raw_total),
+                "score": as_cell(r.scored.score),
+                "raw_total": as_cell(r.scored.raw_total),
                 "rank": r.rank,
                 "rank_all": r.rank_all,
                 "date": r.scored.date.isoformat() if r.scored.date else None,
                 "file": r.file,
-                "items": [{"seq": i.seq, "max": _num(i.max), "deduction": _num(i.deduction), "score": _num(i.score),
+                "items": [{"seq": i.seq, "max": as_cell(i.max), "deduction": as_cell(i.deduction), "score": as_cell(i.score),
                            "reason": i.reason, "note": i.note, "highlight": i.highlight} for i in r.scored.items],
             }
             for r in result.ranking
