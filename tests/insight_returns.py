@@ -44,6 +44,16 @@ def lost(plan, typed: dict[int, tuple], seq: int) -> Decimal:
     return min(D(it.max), D(typed.get(seq, (0,))[0]))
 
 
+def merged_returns(plan, folder: Path):
+    """RETURNS written as forms into folder and merged, every one counted."""
+    from xlsx_tool.merge import merge
+
+    write_returns(plan, folder, RETURNS)
+    result = merge(plan, folder, today=MERGED_ON)
+    assert result.received == len(RETURNS)
+    return result
+
+
 def write_returns(plan, folder: Path, returns: dict) -> None:
     for name, (date, typed) in returns.items():
         unit = plan.unit(name)

@@ -21,7 +21,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 import lo
-from insight_returns import MERGED_ON, RETURNS, D, expected_score, write_returns
+from insight_returns import MERGED_ON, RETURNS, D, expected_score, merged_returns
 from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form
 from xlsx_tool.generate import form_filename, summary_folder
 from xlsx_tool.merge import merge
@@ -60,11 +60,7 @@ def cn_date(d: dt.date) -> str:
 
 @pytest.fixture(scope="module")
 def result(plan, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("report-returns")
-    write_returns(plan, folder, RETURNS)
-    res = merge(plan, folder, today=MERGED_ON)
-    assert res.received == len(RETURNS)
-    return res
+    return merged_returns(plan, tmp_path_factory.mktemp("report-returns"))
 
 
 @pytest.fixture(scope="module")

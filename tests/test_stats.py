@@ -24,7 +24,7 @@ import pytest
 import xlsxwriter
 
 import lo
-from insight_returns import MERGED_ON, RETURNS, D, expected_score, lost, write_returns
+from insight_returns import MERGED_ON, RETURNS, D, expected_score, lost, merged_returns
 from xlsx_tool.form_writer import FONT_PROPS
 from xlsx_tool.merge import merge
 from xlsx_tool.stats_sheet import (STATS_SHEET, add_stats_sheet, category_stats, item_stats, overall_average,
@@ -54,11 +54,7 @@ def stats_book(result, path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def merged(plan, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("stats-returns")
-    write_returns(plan, folder, RETURNS)
-    result = merge(plan, folder, today=MERGED_ON)
-    assert result.received == len(RETURNS)
-    return result
+    return merged_returns(plan, tmp_path_factory.mktemp("stats-returns"))
 
 
 @pytest.fixture(scope="module")

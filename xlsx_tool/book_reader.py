@@ -201,13 +201,6 @@ def col_index(letters: str) -> int:
     return n - 1
 
 
-def split_ref(ref: str) -> tuple[int, int]:
-    i = 0
-    while i < len(ref) and ref[i].isalpha():
-        i += 1
-    return int(ref[i:]) - 1, col_index(ref[:i].upper())
-
-
 class _XlsxBook:
     def __init__(self, zf: zipfile.ZipFile, names: set[str], limits: Limits):
         self.zf, self.names, self.limits = zf, names, limits

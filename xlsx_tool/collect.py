@@ -99,11 +99,6 @@ def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
         yield Source(name, data, st.st_mtime)
 
 
-def iter_sources(root: Path, limits: Limits) -> Iterator[Source]:
-    for path in list_files(root):
-        yield from sources_of(root, path, limits)
-
-
 def _is_workbook_zip(data: bytes) -> bool:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())

@@ -133,7 +133,7 @@ def run_demo(plan: Plan, directory: Path, seed: int = 2017) -> MergeResult:
     q2._exact.update(plan._exact)
     (collected / f"{units[5].name}（二季度）.xlsx").write_bytes(build_form(q2, units[5], entries[units[5].name]))
     # a score formula overwritten by a number, saved by another program
-    _overwrite_score(next((collected / summary_folder(plan, units[2].summary)).glob(f"{units[2].name}*.xlsx")))
+    _overwrite_score(next((collected / summary_folder(plan, units[2].summary)).glob(f"{units[2].name}*.xlsx")), plan)
 
     result = merge(plan, collected, today=plan.deadline - dt.timedelta(days=1))
     output.mkdir(parents=True, exist_ok=True)
@@ -143,10 +143,13 @@ def run_demo(plan: Plan, directory: Path, seed: int = 2017) -> MergeResult:
     return result
 
 
-def _overwrite_score(path: Path) -> None:
+def _overwrite_score(path: Path, plan: Plan) -> None:
+    """Item 3's 得分 typed over its formula, and saved by another program (openpyxl keeps no cached values)."""
     import openpyxl
 
+    from . import layout as L
+
+    row = L.item_row(next(i for i, it in enumerate(plan.rubric.items) if it.seq == 3))
     wb = openpyxl.load_workbook(path)
-    ws = wb["评分细则"]
-    ws["G6"] = 10  # item 3's 得分 typed over its formula
+    wb[L.FORM_SHEET][L.a1(row, L.COL_SCORE)] = 10
     wb.save(path)

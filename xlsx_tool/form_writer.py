@@ -166,7 +166,7 @@ def _write_form_sheet(ws, F: _Formats, plan: Plan, unit: Unit, summary, entries:
     ws.set_row(r, 24)
     ws.write_string(r, L.COL_CATEGORY, L.UNIT_LABEL, F.label)
     ws.write_string(*L.INFO_UNIT, unit.name, F.value)
-    ws.merge_range(r, L.COL_MAX, r, L.COL_HIGHLIGHT, f"{L.SUMMARY_LABEL}{summary.name}", F.value_fit)
+    ws.merge_range(*L.INFO_SUMMARY, r, L.COL_HIGHLIGHT, f"{L.SUMMARY_LABEL}{summary.name}", F.value_fit)
     ws.write_string(*L.INFO_DATE_LABEL, L.DATE_LABEL, F.label)
     dr, dc = L.DATE_CELL
     ws.merge_range(dr, dc, dr, L.LAST_COL, "", F.date)

@@ -28,9 +28,6 @@ PARALLEL_FROM = 300  # sources; below this a process pool costs more than it sav
 
 COUNTED, DUPLICATE, COPY, REFUSED, IGNORED = "采用", "未采用（同一单位另有采用的文件）", "重复发送（只计一次）", "拒收", "忽略"
 
-DUPLICATE_RULE = ("同一单位有多份不同的评分表时：先看有无“错误”，没有错误的优先；"
-                  "都有或都没有错误时，采用修改时间最新的；时间相同时采用文件路径排在最后的。")
-
 
 @dataclass(slots=True)
 class FileRecord:
