@@ -6,12 +6,10 @@ drops its lines, and a summary unit with nothing left to fix loses its list.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from . import findings as FX
 from .files import safe_filename, staged_dir
-from .layout import FONT_PROPS
 from .merge import MergeResult
 from .plan import summary_folder
 from .summary_writer import SEVERITY_ORDER, _Book
@@ -36,24 +34,18 @@ def correction_lines(result: MergeResult) -> dict[str, list[FX.Finding]]:
 
 
 def build_list(result: MergeResult, summary_name: str, lines: list[FX.Finding]) -> bytes:
-    import xlsxwriter
-
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                   "strings_to_urls": False, "default_format_properties": dict(FONT_PROPS)})
-    B = _Book(wb)
-    ws = wb.add_worksheet("退回修改清单")
+    B = _Book()
+    ws = B.wb.add_worksheet("退回修改清单")
     plan = result.plan
     errors = sum(1 for f in lines if f.severity == FX.ERROR)
     sev = {FX.ERROR: B.error, FX.WARNING: B.warn}
-    B.table(ws, 0, ["序号", "被核查单位", "文件", "单元格", "问题", "应当", "级别"], [5, 18, 30, 7, 50, 34, 6],
+    B.table(ws, ["序号", "被核查单位", "文件", "单元格", "问题", "应当", "级别"], [5, 18, 30, 7, 50, 34, 6],
             [[i, f.unit, f.file, (f.cell, B.center), f.message, f.expected, (f.severity, sev[f.severity])]
              for i, f in enumerate(lines, 1)],
             title=f"{summary_name}：评分表退回修改清单",
             info=f"{plan.period}  汇总时间：{result.merged_on:%Y年%m月%d日}  “错误”{errors}条须改正，“警告”请核实；"
                  f"改好后请于 {plan.deadline:%Y年%m月%d日} 前重新交回。")
-    wb.close()
-    return buf.getvalue()
+    return B.close()
 
 
 def write_lists(result: MergeResult, out_dir: Path) -> list[Path]:

@@ -132,34 +132,41 @@ def score_distribution(result: MergeResult, rows: list[Row] | None = None) -> li
     return out
 
 
+def _lost_by_item(rows: list[Row]) -> dict[int, list[tuple[Row, Decimal, str]]]:
+    """Per item seq: (row, points lost, reason) for each unit that lost points on it, in row order.
+    Points lost = the item's max - its score: the deduction, capped at the item's max."""
+    out: dict[int, list[tuple[Row, Decimal, str]]] = {}
+    for r in rows:
+        for it in r.scored.items:
+            points = it.max - it.score
+            if points > 0:
+                out.setdefault(it.seq, []).append((r, points, it.reason))
+    return out
+
+
 def item_stats(result: MergeResult, rows: list[Row] | None = None) -> list[ItemStat]:
     rows = _rows(result, rows)
+    lost_by = _lost_by_item(rows)
     out = []
     for item in result.plan.rubric.items:
-        by_unit = []
-        lost = ZERO
-        for r in rows:
-            it = next(i for i in r.scored.items if i.seq == item.seq)
-            points = it.max - it.score  # what the unit lost on this item (deduction, capped at the item's max)
-            if points > 0:
-                by_unit.append((r.unit.name, points, it.reason))
-                lost += points
+        by_unit = tuple((r.unit.name, points, reason) for r, points, reason in lost_by.get(item.seq, ()))
+        lost = sum((points for _u, points, _r in by_unit), ZERO)
         out.append(ItemStat(item.seq, item.category, item_label(item.text), item.max, len(rows), len(by_unit),
-                            _share(len(by_unit), len(rows)), lost, _avg(lost, len(rows)), tuple(by_unit)))
+                            _share(len(by_unit), len(rows)), lost, _avg(lost, len(rows)), by_unit))
     return out
 
 
 def category_stats(result: MergeResult, rows: list[Row] | None = None) -> list[CategoryStat]:
     rows = _rows(result, rows)
+    lost_by = _lost_by_item(rows)
     out = []
     for name, items in result.plan.rubric.categories:
-        seqs = {it.seq for it in items}
-        deducted, lost = 0, ZERO
-        for r in rows:
-            unit_lost = sum((i.max - i.score for i in r.scored.items if i.seq in seqs), ZERO)
-            if unit_lost > 0:
-                deducted += 1
-                lost += unit_lost
+        per_unit: dict[int, Decimal] = {}  # id(row) -> points lost on the category
+        for it in items:
+            for r, points, _reason in lost_by.get(it.seq, ()):
+                per_unit[id(r)] = per_unit.get(id(r), ZERO) + points
+        deducted = len(per_unit)
+        lost = sum(per_unit.values(), ZERO)
         out.append(CategoryStat(name, category_label(name), sum((it.max for it in items), ZERO),
                                 tuple(it.seq for it in items), len(rows), deducted, _share(deducted, len(rows)),
                                 lost, _avg(lost, len(rows))))

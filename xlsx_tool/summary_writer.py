@@ -15,6 +15,7 @@ from .decimals import as_cell, as_text
 from .files import write_atomic
 from .layout import FONT_PROPS, SUMMARY_TEXT_KEEP
 from .merge import MergeResult, Row, SummaryResult
+from .table_body import Body, row_xml, splice
 
 SUMMARY_FILE = "评分汇总表.xlsx"
 DETAIL_SHEET = "扣分明细"
@@ -54,9 +55,21 @@ def sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
+WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                    "strings_to_urls": False, "default_format_properties": dict(FONT_PROPS)}
+LINE_PT, PAD_PT, MAX_ROW_PT = 14, 4, 409  # a wrapped line of 宋体 10.5; Excel's tallest row
+
+
 class _Book:
-    def __init__(self, wb):
-        self.wb = wb
+    """An xlsxwriter workbook whose tables' bodies are written by `table_body` (see there why)."""
+
+    def __init__(self, **properties):
+        import xlsxwriter
+
+        self.buf = io.BytesIO()
+        wb = self.wb = xlsxwriter.Workbook(self.buf, WORKBOOK_OPTIONS)
+        if properties:
+            wb.set_properties(properties)
         f = {**FONT_PROPS}
         self.title = wb.add_format({**f, "bold": True, "font_size": 15, "align": "center", "valign": "vcenter"})
         self.info = wb.add_format({**f, "valign": "vcenter"})
@@ -67,9 +80,17 @@ class _Book:
         self.num = wb.add_format({**f, "border": 1, "valign": "vcenter", "align": "center", "num_format": "0.##"})
         self.error = wb.add_format({**f, "border": 1, "valign": "vcenter", "align": "center", "font_color": "#C00000", "bold": True})
         self.warn = wb.add_format({**f, "border": 1, "valign": "vcenter", "align": "center", "font_color": "#9C5700"})
+        # The body rows name formats by xlsxwriter's index; asking for it now is what writing a
+        # cell with the format would do, so the formats are in styles.xml.
+        self.xf = {id(fmt): fmt._get_xf_index() for fmt in (self.text, self.center, self.num, self.error, self.warn)}
+        self.bodies: dict[str, Body] = {}
 
-    def table(self, ws, top: int, headers, widths, rows, landscape=True, title=None, info=None):
-        """A titled, bordered table that prints on A4 one page wide with its header on every page."""
+    def table(self, ws, headers, widths, rows, count=None, landscape=True, title=None, info=None):
+        """A titled, bordered table that prints on A4 one page wide with its header on every page.
+
+        `rows` are lists of values (str, Decimal, int, float, None; or (value, format)); an iterable
+        that is not a list is read once, while the workbook is finished, and needs `count`.
+        Returns the table's last row."""
         last = len(headers) - 1
         r = 0
         if title:
@@ -84,29 +105,12 @@ class _Book:
             ws.set_column(c, c, w)
             ws.write_string(r, c, h, self.head)
         header_row = r
-        per_line = [max(1, int(w / 2) - 1) for w in widths]  # CJK characters a line holds
-        text, num = self.text, self.num
-        for values in rows:
-            r += 1
-            lines = 1
-            for c, v in enumerate(values):
-                fmt = None
-                if type(v) is tuple:
-                    v, fmt = v
-                if v is None or v == "":
-                    ws.write_blank(r, c, None, fmt or text)
-                elif isinstance(v, str):
-                    ws.write_string(r, c, v, fmt or text)
-                    if len(v) > per_line[c] or "\n" in v:
-                        lines = max(lines, sum(max(1, -(-len(p) // per_line[c])) for p in v.split("\n")))
-                elif isinstance(v, Decimal):
-                    ws.write_number(r, c, as_cell(v), fmt or num)
-                elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                    ws.write_number(r, c, v, fmt or num)
-                else:
-                    ws.write_string(r, c, str(v), fmt or text)
-            if lines > 1:
-                ws.set_row(r, min(409, 14 * lines + 4))
+        n = len(rows) if count is None else count
+        if n:
+            per_line = [max(1, int(w / 2) - 1) for w in widths]  # CJK characters a line holds
+            self.bodies[f"xl/worksheets/sheet{ws.index + 1}.xml"] = Body(
+                header_row, header_row + n, last, lambda: self._rows(rows, header_row + 1, per_line))
+        r = header_row + n
         ws.set_paper(9)
         if landscape:
             ws.set_landscape()
@@ -116,21 +120,46 @@ class _Book:
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.set_footer("&C第 &P 页，共 &N 页")
         ws.freeze_panes(header_row + 1, 0)
-        if rows:
+        if n:
             ws.autofilter(header_row, 0, r, last)
         return r
 
+    def _rows(self, rows, first: int, per_line: list[int]):
+        xf = self.xf
+        s_text, s_num = xf[id(self.text)], xf[id(self.num)]
+        for r, values in enumerate(rows, first):
+            lines = 1
+            cells = []
+            for c, v in enumerate(values):
+                s = None
+                if type(v) is tuple:
+                    v, fmt = v
+                    s = xf[id(fmt)]
+                if v is None or v == "":
+                    cells.append((None, s or s_text))
+                elif isinstance(v, str):
+                    cells.append((v, s or s_text))
+                    if len(v) > per_line[c] or "\n" in v:
+                        k = per_line[c]
+                        lines = max(lines, sum(-(-len(p) // k) or 1 for p in v.split("\n")))
+                elif isinstance(v, Decimal):
+                    cells.append((as_cell(v), s or s_num))
+                elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                    cells.append((v, s or s_num))
+                else:
+                    cells.append((str(v), s or s_text))
+            # whole pixels, as xlsxwriter's set_row stores a height
+            yield row_xml(r, cells, int(min(MAX_ROW_PT, LINE_PT * lines + PAD_PT) * 4 / 3 + 0.5) * 0.75 if lines > 1 else None)
+
+    def close(self) -> bytes:
+        self.wb.close()
+        return splice(self.buf.getvalue(), self.bodies)
+
 
 def build_summary(result: MergeResult) -> bytes:
-    import xlsxwriter
-
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                   "strings_to_urls": False, "default_format_properties": dict(FONT_PROPS)})
     plan = result.plan
-    wb.set_properties({"title": plan.summary_title, "author": "xlsx-tool",
-                       "created": dt.datetime.combine(result.merged_on, dt.time())})
-    B = _Book(wb)
+    B = _Book(title=plan.summary_title, author="xlsx-tool", created=dt.datetime.combine(result.merged_on, dt.time()))
+    wb = B.wb
     used: set[str] = set()
     when = f"{result.merged_on:%Y年%m月%d日}"
 
@@ -146,7 +175,7 @@ def build_summary(result: MergeResult) -> bytes:
                      state or "、".join(u.name for u in s.missing)])
     total = [("合计", B.center), "", result.expected, result.received, result.expected - result.received,
              sum(s.refused for s in result.summaries), "", "", "", ""]
-    B.table(ws, 0, ["序号", "汇总单位", "应交", "已交", "未交", "拒收", "95分及以上/上限", "组长", "联络员", "未交单位"],
+    B.table(ws, ["序号", "汇总单位", "应交", "已交", "未交", "拒收", "95分及以上/上限", "组长", "联络员", "未交单位"],
             [5, 24, 6, 6, 6, 6, 9, 26, 26, 40], rows + [total],
             title=f"{plan.period}评分表回收情况",
             info=f"汇总时间：{when}    收到 {len(result.files)} 个文件，采用 {result.received} 份，"
@@ -157,18 +186,19 @@ def build_summary(result: MergeResult) -> bytes:
     order = {u.name: i for i, u in enumerate(plan.units)}
     fs = sorted(result.findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.summary, order.get(f.unit, 1 << 30), f.file))
     sev_fmt = {FX.ERROR: B.error, FX.WARNING: B.warn, FX.INFO: B.center}
-    B.table(ws, 0, ["序号", "级别", "汇总单位", "被核查单位", "文件", "工作表", "单元格", "问题说明", "代码"],
+    B.table(ws, ["序号", "级别", "汇总单位", "被核查单位", "文件", "工作表", "单元格", "问题说明", "代码"],
             [5, 6, 18, 16, 30, 9, 7, 60, 12],
-            [[i, (f.severity, sev_fmt[f.severity]), f.summary, f.unit, f.file, f.sheet, (f.cell, B.center), f.message, f.code]
-             for i, f in enumerate(fs, 1)],
+            ([i, (f.severity, sev_fmt[f.severity]), f.summary, f.unit, f.file, f.sheet, (f.cell, B.center), f.message, f.code]
+             for i, f in enumerate(fs, 1)), count=len(fs),
             title="问题清单", info=f"汇总时间：{when}    “错误”须改正后重新交回；“警告”请核实；“提示”供参考。")
 
     # 全部单位排名
     ws = wb.add_worksheet(sheet_name("全部单位排名", used))
-    B.table(ws, 0, ["排名", "被核查单位", "汇总单位", "得分", "核查时间", "文件"],
+    B.table(ws, ["排名", "被核查单位", "汇总单位", "得分", "核查时间", "文件"],
             [6, 26, 24, 8, 12, 40],
-            [[r.rank_all, r.unit.name, r.unit.summary, r.scored.score,
-              r.scored.date.isoformat() if r.scored.date else "", r.file] for r in result.ranking],
+            ([r.rank_all, r.unit.name, r.unit.summary, r.scored.score,
+              r.scored.date.isoformat() if r.scored.date else "", r.file] for r in result.ranking),
+            count=len(result.ranking),
             landscape=False, title=f"{plan.summary_title}（全部单位）",
             info=f"汇总时间：{when}    共 {result.received} 个单位（应 {result.expected} 个），按得分从高到低排列，同分同名次。")
 
@@ -178,9 +208,10 @@ def build_summary(result: MergeResult) -> bytes:
 
     # 扣分明细: one row per deduction; next quarter's `generate --previous` reads it back
     ws = wb.add_worksheet(sheet_name(DETAIL_SHEET, used))
-    B.table(ws, 0, list(DETAIL_HEADERS), [24, 22, 6, 8, 60],
-            [[r.unit.name, r.unit.summary, i.seq, i.deduction, deduction_reason(i)]
-             for r in result.ranking for i in r.scored.items if i.deduction > 0],
+    B.table(ws, list(DETAIL_HEADERS), [24, 22, 6, 8, 60],
+            ([r.unit.name, r.unit.summary, i.seq, i.deduction, deduction_reason(i)]
+             for r in result.ranking for i in r.scored.items if i.deduction > 0),
+            count=sum(1 for r in result.ranking for i in r.scored.items if i.deduction > 0),
             title=f"{plan.period}扣分明细", info=f"汇总时间：{when}    下一季度生成评分表时可用 --previous 读取本表，作为第{plan.rules.rectification_item or '×'}项整改核查清单。")
 
     # 附件3, one sheet per summary unit that has returns
@@ -190,18 +221,17 @@ def build_summary(result: MergeResult) -> bytes:
 
     # 文件清单
     ws = wb.add_worksheet(sheet_name("文件清单", used))
-    B.table(ws, 0, ["序号", "文件", "状态", "被核查单位", "汇总单位", "原因或说明", "大小（字节）", "SHA-256"],
+    B.table(ws, ["序号", "文件", "状态", "被核查单位", "汇总单位", "原因或说明", "大小（字节）", "SHA-256"],
             [5, 36, 12, 16, 18, 50, 10, 22],
-            [[i, f.name, (f.status, B.error if f.status == "拒收" else B.center), f.unit, f.summary, f.reason, f.size or "",
-              f.sha256] for i, f in enumerate(result.files, 1)],
+            ([i, f.name, (f.status, B.error if f.status == "拒收" else B.center), f.unit, f.summary, f.reason, f.size or "",
+              f.sha256] for i, f in enumerate(result.files, 1)), count=len(result.files),
             title="文件清单", info=f"汇总时间：{when}    读取文件夹：{result.collected}    共 {len(result.files)} 个文件")
-    wb.close()
-    return buf.getvalue()
+    return B.close()
 
 
 def _annex3(B: _Book, ws, result: MergeResult, s: SummaryResult, when: str) -> None:
-    rows = [[r.rank, r.unit.name, highlights_text(r), deductions_text(r), r.scored.score] for r in s.rows]
-    last = B.table(ws, 0, ["排名", "被核查单位", "特色亮点", "扣分情况", "得分"], [6, 22, 45, 55, 8], rows,
+    rows = ([r.rank, r.unit.name, highlights_text(r), deductions_text(r), r.scored.score] for r in s.rows)
+    last = B.table(ws, ["排名", "被核查单位", "特色亮点", "扣分情况", "得分"], [6, 22, 45, 55, 8], rows, count=len(s.rows),
                    title=result.plan.summary_title, info=f"汇总单位：{s.summary.name}        汇总时间：{when}")
     notes = []
     if s.missing:
