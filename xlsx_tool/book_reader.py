@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -119,7 +120,7 @@ def open_book(data: bytes, suffix: str, limits: Limits = Limits()) -> Book:
         if "mimetype" in names:
             raise BookError("file-unsupported", "这是其他 OpenDocument 文档，不是表格", "请对方发送评分表的 .xlsx 文件")
         raise BookError("file-unsupported", "压缩文件中没有 Excel 工作簿", SAVE_AS_XLSX)
-    return _XlsxBook(zf, names, limits).book()
+    return _XlsxBook(zf, names, limits, data).book()
 
 
 # --------------------------------------------------------------------------- xlsx
@@ -148,7 +149,10 @@ _CELL_PLAIN = re.compile(
 _CELL_ODD = re.compile(
     r'<c r="([A-Za-z]{1,3})([0-9]{1,7})"([^>]*?)(?<!/)>'
     r'(?!(?:(?:<f>[^<]*</f>|<f/>)?<v>[^<]*</v></c>))(%s)</c>' % _upto("c"), re.S)
-_PREFIXED_CELL = re.compile(r"<\w+:c[\s>]")
+# A cell the fast path cannot take: without attributes, not starting with its position, or prefixed.
+_NOT_FAST = re.compile(rb'<(?:c(?:>|\s(?!r="))|\w+:c[\s>])')
+_CELL_PLAIN_B = re.compile(_CELL_PLAIN.pattern.encode())
+_COL_B = {bytes([65 + i]): i for i in range(26)}  # b"A" -> 0 … b"Z" -> 25
 _CELL_REF = re.compile(r"""\br\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
 _CELL_TYPE = re.compile(r"""\bt\s*=\s*["'](\w+)["']""")
 _V = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?v>)")
@@ -201,13 +205,54 @@ def col_index(letters: str) -> int:
     return n - 1
 
 
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes straight from the archive in memory: what ZipFile.read does (local header,
+    inflate, size and CRC-32 checked), without its file objects, which cost more than inflating a
+    small part.  Anything unusual goes to zipfile itself."""
+    off = info.header_offset
+    if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED) or data[off:off + 4] != b"PK\x03\x04":
+        return b""  # let zipfile decide (and explain)
+    name_len, extra_len = struct.unpack_from("<HH", data, off + 26)
+    start = off + 30 + name_len + extra_len
+    comp = data[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = comp
+    else:
+        out = zlib.decompressobj(-15).decompress(comp, info.file_size + 1)  # never more than it claims, +1 to notice
+    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 or size for file {info.filename!r}")
+    return out
+
+
+def _declares_dtd(data: bytes) -> bool:
+    """Whether the part's prolog, before its root element (the only place XML allows one), declares
+    a DTD.  Looks at the prolog only: scanning a whole part costs more than reading it."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+        data = data.decode("utf-16", "replace").encode("utf-8")
+    i = 0
+    while True:
+        j = data.find(b"<", i)
+        if j < 0:
+            return False
+        if data.startswith(b"<!--", j):
+            i = data.find(b"-->", j + 4)
+        elif data.startswith(b"<?", j):
+            i = data.find(b"?>", j + 2)
+        else:
+            return data.startswith(b"<!", j)  # <!DOCTYPE or <!ENTITY before the root; else the root element
+        if i < 0:
+            return False
+        i += 2
+
+
 class _XlsxBook:
-    def __init__(self, zf: zipfile.ZipFile, names: set[str], limits: Limits):
-        self.zf, self.names, self.limits = zf, names, limits
+    def __init__(self, zf: zipfile.ZipFile, names: set[str], limits: Limits, data: bytes):
+        self.zf, self.names, self.limits, self.data = zf, names, limits, data
         self._strings: list[str] | None = None
         self.cells_left = limits.max_cells
 
-    def text(self, name: str, what: str) -> str:
+    def raw(self, name: str, what: str) -> bytes:
+        """A part's bytes, refused if it declares a DTD (checked on the bytes, in UTF-8 or UTF-16)."""
         try:
             info = self.zf.getinfo(name)
         except KeyError:
@@ -215,20 +260,24 @@ class _XlsxBook:
         if info.flag_bits & 0x1:  # a password set with an archiver, not with Excel
             raise BookError("file-encrypted", *_PASSWORD)
         try:
-            data = self.zf.read(info)
-        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError, RuntimeError, zlib.error) as e:
+            data = (info.file_size and _inflate(self.data, info)) or self.zf.read(info)
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError, RuntimeError, zlib.error,
+                struct.error) as e:
             raise BookError("file-unreadable", f"{what}：{describe(e)}", "请对方重新保存后再发送") from None
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("utf-16")
-            except UnicodeDecodeError:
-                raise BookError("file-unreadable", f"{what}的编码无法识别", SAVE_AS_XLSX) from None
-        if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        if _declares_dtd(data):
             raise BookError("file-unreadable", f"{what}内含 XML 实体声明（DTD），可能是恶意文件，未读取",
                             "请对方重新保存为 .xlsx 后再发送")
-        return text
+        return data
+
+    def text(self, name: str, what: str, data: bytes | None = None) -> str:
+        data = self.raw(name, what) if data is None else data
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                return data.decode("utf-16")
+            except UnicodeDecodeError:
+                raise BookError("file-unreadable", f"{what}的编码无法识别", SAVE_AS_XLSX) from None
 
     def book(self) -> Book:
         wb_path = "xl/workbook.xml" if "xl/workbook.xml" in self.names else next(n for n in self.names if n.endswith("workbook.xml"))
@@ -275,11 +324,12 @@ class _XlsxBook:
         path, visible = self.paths[name]
         if path not in self.names:
             raise BookError("file-unreadable", f"工作表“{name}”的内容缺失", SAVE_AS_XLSX)
-        xml = self.text(path, f"工作表“{name}”")
-        n_cells = xml.count("<c ") + xml.count("<c>")
-        if n_cells == xml.count('<c r="') and not _PREFIXED_CELL.search(xml):
-            return self._sheet_fast(name, visible, xml, n_cells)
-        return self._sheet_general(name, visible, xml)
+        what = f"工作表“{name}”"
+        data = self.raw(path, what)
+        if not data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-8: the fast path reads the bytes
+            if not _NOT_FAST.search(data):
+                return self._sheet_fast(name, visible, data, data.count(b"<c "), what)
+        return self._sheet_general(name, visible, self.text(path, what, data))
 
     def _cell_budget(self, n: int) -> None:
         self.cells_left -= n
@@ -295,43 +345,50 @@ class _XlsxBook:
             return _value(t, raw, self.strings())
         return _value(t, raw, ())
 
-    def _sheet_fast(self, name: str, visible: bool, xml: str, n_cells: int) -> Sheet:
+    def _sheet_fast(self, name: str, visible: bool, data: bytes, n_cells: int, what: str) -> Sheet:
         """Every cell names itself (<c r="F4" ...>), as Excel, WPS, LibreOffice and xlsxwriter write.
 
-        The usual cell, <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>, is taken by one findall (in C);
-        only cells of another shape (inline strings, shared formulas, extra children) go one by one.
+        The usual cell, <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>, is taken by one findall over the
+        part's bytes (in C; numbers and string indices need no decoding); only cells of another
+        shape (inline strings, shared formulas, extra children) go one by one, over the decoded text.
         """
         self._cell_budget(n_cells)
         cells: dict[tuple[int, int], object] = {}
         formulas: dict[tuple[int, int], str] = {}
         strings = None
-        plain = _CELL_PLAIN.findall(xml)
+        plain = _CELL_PLAIN_B.findall(data)
         for col, row, t, has_f, f, v in plain:
-            key = (int(row) - 1, col_index(col.upper()))
-            if t == "s":
+            key = (int(row) - 1, _COL_B[col] if col in _COL_B else col_index(col.decode().upper()))
+            if t == b"s":
                 if strings is None:
                     strings = self.strings()
                 val = _value("s", v, strings) if v else None
+            elif not t or t == b"n":
+                try:
+                    val = float(v) if v else None
+                except ValueError:
+                    val = _value("n", _unescape(v.decode("utf-8", "replace")), ())
             else:
-                val = _value(t or "n", _unescape(v), ())
+                val = _value(t.decode(), _unescape(v.decode("utf-8", "replace")), ())
             if val is not None:
                 cells[key] = val
             if has_f:
-                formulas[key] = _unescape(f)
-        odd = _CELL_ODD.finditer(xml) if xml.count("</c>") != len(plain) else ()  # every closed cell was plain
-        for m in odd:
-            inner = m.group(4)
-            if not inner:
-                continue
-            key = (int(m.group(2)) - 1, col_index(m.group(1).upper()))
-            tm = _CELL_TYPE.search(m.group(3))
-            val = self._cell_value(tm.group(1) if tm else "n", inner)
-            if val is not None:
-                cells[key] = val
-            if "<f" in inner:
-                fm = _F.search(inner)
-                if fm:
-                    formulas[key] = _unescape(fm.group(1) or "")
+                formulas[key] = _unescape(f.decode("utf-8", "replace"))
+        if data.count(b"</c>") != len(plain):  # not every closed cell was plain
+            xml = self.text("", what, data)
+            for m in _CELL_ODD.finditer(xml):
+                inner = m.group(4)
+                if not inner:
+                    continue
+                key = (int(m.group(2)) - 1, col_index(m.group(1).upper()))
+                tm = _CELL_TYPE.search(m.group(3))
+                val = self._cell_value(tm.group(1) if tm else "n", inner)
+                if val is not None:
+                    cells[key] = val
+                if "<f" in inner:
+                    fm = _F.search(inner)
+                    if fm:
+                        formulas[key] = _unescape(fm.group(1) or "")
         return Sheet(name, visible, cells, formulas)
 
     def _sheet_general(self, name: str, visible: bool, xml: str) -> Sheet:

@@ -153,8 +153,12 @@ def read_form(book: Book) -> RawForm:
     # The lines above the header: the title and "label：value" pairs, value in the same cell or just right of it.
     title = ""
     unit = date = None
-    for r in range(hr):
-        row = {c: v for (rr, c), v in sheet.cells.items() if rr == r}
+    above: dict[int, dict[int, object]] = {}
+    for (rr, c), v in sheet.cells.items():
+        if rr < hr:
+            above.setdefault(rr, {})[c] = v
+    for r in sorted(above):
+        row = above[r]
         for c in sorted(row):
             text = norm_text(_text(row[c]))
             if not title and len(text) > 10 and "评分细则" in text:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 
 from .textnorm import norm_name
@@ -111,7 +112,7 @@ class Rubric:
     def total(self) -> Decimal:
         return sum((it.max for it in self.items), Decimal(0))
 
-    @property
+    @cached_property  # read for every returned file
     def fingerprint(self) -> str:
         """Short hash of what scoring depends on: item numbers, texts, maxima, steps, limits."""
         canon = [[it.seq, it.text, str(it.max), str(it.step), str(it.limit)] for it in self.items]
