@@ -19,14 +19,14 @@ HEADER_SEARCH_ROWS = 30
 ITEM_SEARCH_ROWS = 120
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     ref: str  # "F7"
     value: object = None
     formula: str | None = None  # None: no formula, or the format does not tell (see formulas_known)
 
 
-@dataclass
+@dataclass(slots=True)
 class RawItem:
     seq: int
     row: int
@@ -39,20 +39,20 @@ class RawItem:
     score: Cell
 
 
-@dataclass
+@dataclass(slots=True)
 class RawTestRow:
     name: Cell
     score: Cell
 
 
-@dataclass
+@dataclass(slots=True)
 class RawProblem:
     text: str
     status: Cell
     note: Cell
 
 
-@dataclass
+@dataclass(slots=True)
 class RawForm:
     sheet: str
     formulas_known: bool

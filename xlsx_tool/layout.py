@@ -76,6 +76,7 @@ def col_letters(col: int) -> str:
 
 
 @lru_cache(maxsize=65536)  # the reader names the same few hundred cells in every file
+@lru_cache(maxsize=4096)  # a reader asks for the same hundred cells in every file
 def a1(row: int, col: int) -> str:
     """(3, 5) -> "F4"."""
     return f"{col_letters(col)}{row + 1}"
