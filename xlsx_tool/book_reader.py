@@ -21,16 +21,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from .errors_zh import describe
-
-MB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_file_bytes: int = 20 * MB  # a real form is 10-30 KB
-    max_unzipped_bytes: int = 50 * MB
-    max_cells: int = 200_000
-
+from .limits import MB, Limits, sniff  # noqa: F401 (MB, Limits: used here and imported from here)
 
 class BookError(Exception):
     def __init__(self, code: str, why: str = "", todo: str = ""):
@@ -77,14 +68,6 @@ class Book:
 
 _PASSWORD = ("文件", "请对方取消打开密码，另存为 .xlsx 后重新发送")
 SAVE_AS_XLSX = "请对方用 WPS 或 Excel 打开后“另存为”Excel 工作簿（*.xlsx）再发来"
-
-
-def sniff(head: bytes) -> str:
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return "zip"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "ole"
-    return "other"
 
 
 def open_book(data: bytes, suffix: str, limits: Limits = Limits()) -> Book:

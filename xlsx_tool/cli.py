@@ -66,7 +66,7 @@ def _progress(total: int, label: str):
 
 def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells):
     """Read and judge every returned file, with a progress bar: what merge and report share."""
-    from .book_reader import MB, Limits
+    from .limits import MB, Limits
     from .merge import merge
 
     src = Path(collected_dir)

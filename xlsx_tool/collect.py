@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .book_reader import MB, Limits, sniff
+from .limits import MB, Limits, sniff
 from .errors_zh import describe
 from .files import zip_member_name
 

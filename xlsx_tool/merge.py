@@ -14,15 +14,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import findings as FX
-from .book_reader import BookError, Limits, open_book
 from .collect import Source, list_files, sources_of
 from .decimals import as_text
-from .form_reader import read_form
+from .limits import Limits
 from .plan import Plan, SummaryUnit, Unit
-from .scoring import Scored, score_form
 from .textnorm import norm_text
+
+if TYPE_CHECKING:
+    from .scoring import Scored
 
 PARALLEL_FROM = 300  # sources; below this a process pool costs more than it saves
 
@@ -112,6 +114,11 @@ def _period_of(title: str) -> tuple[str, str] | None:
 
 def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
     """Read, identify and score one source; any problem is a refusal, never an exception."""
+    # The readers load with the first file (a merge of an empty folder starts without them).
+    from .book_reader import BookError, open_book
+    from .form_reader import read_form
+    from .scoring import score_form
+
     rec = FileRecord(src.name, mtime=src.mtime)
     if src.data is None:
         f = FX.make(src.code, file=src.name, **(src.params or {}))

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from . import findings as FX
 from .book_reader import CellError
@@ -47,8 +48,12 @@ class ItemResult:
                               self.highlight, self.cell, self.note)
 
 
+# The few values items take (0, 0.5, 1, … 20) are shared, not rebuilt for each of 10,000 returns.
+_decimal = lru_cache(maxsize=4096)(Decimal)
+
+
 def _item_result(seq, mx, deduction, score, *rest) -> ItemResult:
-    return ItemResult(seq, Decimal(mx), Decimal(deduction), Decimal(score), *rest)
+    return ItemResult(seq, _decimal(mx), _decimal(deduction), _decimal(score), *rest)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,26 @@
+"""What the readers refuse to open, and a file's kind told from its first bytes.
+
+Apart from `book_reader` so that walking a folder, and a merge of an empty one, need not load the
+readers (their regular expressions take a noticeable part of a short run's start).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 20 * MB  # a real form is 10-30 KB
+    max_unzipped_bytes: int = 50 * MB
+    max_cells: int = 200_000
+
+
+def sniff(head: bytes) -> str:
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    return "other"
