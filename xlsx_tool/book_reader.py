@@ -123,17 +123,18 @@ _ATTR = re.compile(r'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)(?:/>|>(%s)</(?:\w+:)?row>)" % _upto(r"(?:\w+:)?row"), re.S)
 _CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(%s)</(?:\w+:)?c>)" % _upto(r"(?:\w+:)?c"), re.S)
 _ROW_REF = re.compile(r"""\br\s*=\s*["']([0-9]{1,7})["']""")
-# <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>: col, row, type, has-formula, formula, value
-_CELL_PLAIN = re.compile(
-    r'<c r="([A-Za-z]{1,3})([0-9]{1,7})"(?: s="[0-9]+")?(?: t="(\w+)")?(?: s="[0-9]+")?>'
-    r"(?:(<f>)([^<]*)</f>|<f/>)?<v>([^<]*)</v></c>"
-)
-# any other non-empty cell: col, row, attributes, content
+# The usual cell, <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>: col, row, type, <f>, formula, <f/>, value
+_PLAIN = (r'<c r="([A-Za-z]{1,3})([0-9]{1,7})"(?: s="[0-9]+")?(?: t="(\w+)")?(?: s="[0-9]+")?>'
+          r"(?:(<f>)([^<]*)</f>|(<f/>))?<v>([^<]*)</v></c>")
+_CELL_PLAIN = re.compile(_PLAIN)
+# Every other closed cell (other attributes such as Excel 365's cm="1", inline strings, shared
+# formulas, extra children): col, row, attributes, content.  Not a plain one: that is the findall's.
 _CELL_ODD = re.compile(
-    r'<c r="([A-Za-z]{1,3})([0-9]{1,7})"([^>]*?)(?<!/)>'
-    r'(?!(?:(?:<f>[^<]*</f>|<f/>)?<v>[^<]*</v></c>))(%s)</c>' % _upto("c"), re.S)
-# A cell the fast path cannot take: without attributes, not starting with its position, or prefixed.
-_NOT_FAST = re.compile(rb'<(?:c(?:>|\s(?!r="))|\w+:c[\s>])')
+    r'(?!%s)<c r="([A-Za-z]{1,3})([0-9]{1,7})"([^>]*?)(?<!/)>(%s)</c>' % (re.sub(r"\((?!\?)", "(?:", _PLAIN), _upto("c")),
+    re.S)
+# A cell the fast path cannot take, because it does not start with exactly <c r=": without
+# attributes, position not first, other white space, or a prefixed element.
+_NOT_FAST = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))|<\w+:c[\s>/]')
 _CELL_PLAIN_B = re.compile(_CELL_PLAIN.pattern.encode())
 _COL_B = {bytes([65 + i]): i for i in range(26)}  # b"A" -> 0 … b"Z" -> 25
 _CELL_REF = re.compile(r"""\br\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
@@ -188,13 +189,13 @@ def col_index(letters: str) -> int:
     return n - 1
 
 
-def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes:
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     """A member's bytes straight from the archive in memory: what ZipFile.read does (local header,
     inflate, size and CRC-32 checked), without its file objects, which cost more than inflating a
     small part.  Anything unusual goes to zipfile itself."""
     off = info.header_offset
     if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED) or data[off:off + 4] != b"PK\x03\x04":
-        return b""  # let zipfile decide (and explain)
+        return None  # let zipfile decide (and explain)
     name_len, extra_len = struct.unpack_from("<HH", data, off + 26)
     start = off + 30 + name_len + extra_len
     comp = data[start:start + info.compress_size]
@@ -243,7 +244,9 @@ class _XlsxBook:
         if info.flag_bits & 0x1:  # a password set with an archiver, not with Excel
             raise BookError("file-encrypted", *_PASSWORD)
         try:
-            data = (info.file_size and _inflate(self.data, info)) or self.zf.read(info)
+            data = _inflate(self.data, info)
+            if data is None:
+                data = self.zf.read(info)
         except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError, RuntimeError, zlib.error,
                 struct.error) as e:
             raise BookError("file-unreadable", f"{what}：{describe(e)}", "请对方重新保存后再发送") from None
@@ -340,7 +343,7 @@ class _XlsxBook:
         formulas: dict[tuple[int, int], str] = {}
         strings = None
         plain = _CELL_PLAIN_B.findall(data)
-        for col, row, t, has_f, f, v in plain:
+        for col, row, t, has_f, f, empty_f, v in plain:
             key = (int(row) - 1, _COL_B[col] if col in _COL_B else col_index(col.decode().upper()))
             if t == b"s":
                 if strings is None:
@@ -355,7 +358,7 @@ class _XlsxBook:
                 val = _value(t.decode(), _unescape(v.decode("utf-8", "replace")), ())
             if val is not None:
                 cells[key] = val
-            if has_f:
+            if has_f or empty_f:
                 formulas[key] = _unescape(f.decode("utf-8", "replace"))
         if data.count(b"</c>") != len(plain):  # not every closed cell was plain
             xml = self.text("", what, data)
