@@ -10,12 +10,11 @@ import zipfile
 from decimal import Decimal
 
 import openpyxl
+from lo import convert
 
 from xlsx_tool.book_reader import open_book
 from xlsx_tool.summary_writer import _Book
 from xlsx_tool.table_body import col_letters, row_xml, text_xml
-
-from lo import convert
 
 AWKWARD = [
     "=HYPERLINK(\"http://x\",\"点我\")",
@@ -68,11 +67,11 @@ def _check_values(get, n_rows, first=4):
 
 
 def test_round_trip_openpyxl_and_own_reader():
-    B, data = _book_with(_rows())
+    _B, data = _book_with(_rows())
     wb = openpyxl.load_workbook(io.BytesIO(data))
     ws = wb["表"]
     # openpyxl leaves Excel's _xHHHH_ escapes undecoded in inline strings (Excel and LibreOffice decode them)
-    unx = lambda v: re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), v) if isinstance(v, str) else v  # noqa: E731
+    unx = lambda v: re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), v) if isinstance(v, str) else v
     _check_values(lambda r, c: unx(ws.cell(r, c).value), len(AWKWARD))
     assert ws.dimensions == f"A1:D{4 + len(AWKWARD)}"
     assert ws.auto_filter.ref == f"A3:D{3 + len(AWKWARD)}"
