@@ -25,7 +25,7 @@ from xlsx_tool.files import write_zip
 from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form
 from xlsx_tool.generate import form_filename, generate, summary_folder
 from xlsx_tool.merge import COPY, COUNTED, DUPLICATE, merge
-from xlsx_tool.summary_writer import write_summary
+from xlsx_tool.summary_writer import to_json, write_summary
 
 TODAY = dt.date(2017, 11, 6)
 BASE = dt.datetime(2017, 10, 30, 9, 0).timestamp()
@@ -491,3 +491,17 @@ def test_committee_merging_only_its_own_returns(plan, tmp_path):
     write_summary(r, tmp_path / "out.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "out.xlsx")
     assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "统计分析", "扣分明细", own.name, "文件清单"]
+
+
+def test_worker_processes_give_the_same_result(scenario, monkeypatch):
+    """Records come back from the worker processes pickled in their own compact form (items as
+    tuples, Decimals as text, values shared): the merge must not be able to tell."""
+    import xlsx_tool.merge as M
+
+    monkeypatch.setattr(M, "PARALLEL_FROM", 1)  # the pool even for this small folder
+    pooled = merge(scenario.plan, scenario.collected, today=TODAY, workers=2)
+    assert to_json(pooled) == to_json(scenario.result)
+    for a, b in zip(pooled.ranking, scenario.result.ranking):
+        assert a.scored.unit is scenario.plan.unit(a.unit.name)  # the plan's own unit, not a copy's twin
+        assert [(i.seq, i.max, i.deduction, i.score, i.raw, i.reason, i.note) for i in a.scored.items] == \
+               [(i.seq, i.max, i.deduction, i.score, i.raw, i.reason, i.note) for i in b.scored.items]

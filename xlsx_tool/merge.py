@@ -229,6 +229,9 @@ def read_all(plan: Plan, collected: Path, limits: Limits, workers: int | None = 
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(plan, collected, limits)) as pool:
             for recs in pool.map(_work, paths, chunksize=64):
+                for rec in recs:
+                    if rec.scored is not None:  # the plan's own unit, not the copy that came through the pipe
+                        rec.scored.unit = plan.unit(rec.unit)
                 out.extend(recs)
                 if progress:
                     progress(1)
