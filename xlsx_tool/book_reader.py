@@ -21,6 +21,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from .errors_zh import describe
+from .layout import col_index
 from .limits import MB, Limits, sniff  # noqa: F401 (MB, Limits: used here and imported from here)
 
 class BookError(Exception):
@@ -180,13 +181,6 @@ def _excel_text(text: str) -> str:
 
 def _attrs(text: str) -> dict[str, str]:
     return {k.rsplit(":", 1)[-1]: _unescape(a if a or not b else b) for k, a, b in _ATTR.findall(text)}
-
-
-def col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
 
 
 def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:

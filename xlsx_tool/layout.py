@@ -67,6 +67,7 @@ IDENTITY_KEYS = (
 
 @lru_cache(maxsize=4096)
 def col_letters(col: int) -> str:
+    """0 -> "A", 26 -> "AA"."""
     out = ""
     col += 1
     while col:
@@ -75,8 +76,15 @@ def col_letters(col: int) -> str:
     return out
 
 
+def col_index(letters: str) -> int:
+    """"A" -> 0, "AA" -> 26 (upper case)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
 @lru_cache(maxsize=65536)  # the reader names the same few hundred cells in every file
-@lru_cache(maxsize=4096)  # a reader asks for the same hundred cells in every file
 def a1(row: int, col: int) -> str:
     """(3, 5) -> "F4"."""
     return f"{col_letters(col)}{row + 1}"

@@ -19,27 +19,13 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from .layout import col_index, col_letters
+
 _COLS = [chr(65 + i) for i in range(26)]
 _CONTROL = re.compile(r"[\x00-\x08\x0B-\x1F\uFFFE\uFFFF]")
 _LITERAL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _DIMENSION = re.compile(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>')
 FLUSH_ROWS = 256  # rows joined before each write to the compressor
-
-
-def col_letters(c: int) -> str:
-    out = ""
-    c += 1
-    while c:
-        c, r = divmod(c - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def text_xml(s: str) -> str:
@@ -101,7 +87,7 @@ def _with_dimension(head: str, body: Body) -> str:
     if not m:
         return head
     end_col, end_row = (m.group(3), int(m.group(4))) if m.group(3) else (m.group(1), int(m.group(2)))
-    col = col_letters(max(_col_index(end_col), body.last_col))
+    col = col_letters(max(col_index(end_col), body.last_col))
     row = max(end_row, body.last + 1)
     return head[: m.start()] + f'<dimension ref="{m.group(1)}{m.group(2)}:{col}{row}"/>' + head[m.end():]
 
