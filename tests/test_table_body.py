@@ -138,3 +138,12 @@ def test_libreoffice_reads_the_bodies(tmp_path):
         assert "\n" not in text or got.count("\n") == text.count("\n")
         assert ws.cell(r, 3).value == (95.5 if (i + 1) % 2 else 90)
     assert ws.cell(4 + len(AWKWARD), 1).value == "表后的说明"
+
+
+def test_text_longer_than_excel_allows_is_cut_to_its_limit():
+    B = _Book()
+    ws = B.wb.add_worksheet("表")
+    B.table(ws, ["文本"], [40], [["字" * 40000], ["短"]])
+    wb = openpyxl.load_workbook(io.BytesIO(B.close()))
+    assert len(wb["表"].cell(2, 1).value) == 32767  # Excel's limit per cell
+    assert wb["表"].cell(3, 1).value == "短"

@@ -26,6 +26,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0B-\x1F\uFFFE\uFFFF]")
 _LITERAL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _DIMENSION = re.compile(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>')
 FLUSH_ROWS = 256  # rows joined before each write to the compressor
+MAX_CELL_CHARS = 32767
 
 
 def text_xml(s: str) -> str:
@@ -54,6 +55,8 @@ def row_xml(r: int, cells: Iterable[tuple[object, int]], height: float | None = 
         if v is None:
             parts.append(f'<c r="{ref}" s="{s}"/>')
         elif type(v) is str:
+            if len(v) > MAX_CELL_CHARS:
+                v = v[:MAX_CELL_CHARS]  # what Excel can hold (xlsxwriter cuts the same way); more and Excel "repairs" the file
             space = ' xml:space="preserve"' if v[:1].isspace() or v[-1:].isspace() else ""
             parts.append(f'<c r="{ref}" s="{s}" t="inlineStr"><is><t{space}>{text_xml(v)}</t></is></c>')
         else:  # int or float (bool is never passed)
