@@ -46,9 +46,19 @@ class Sheet:
     visible: bool
     cells: dict[tuple[int, int], object] = field(default_factory=dict)  # (row, col) 0-based
     formulas: dict[tuple[int, int], str] | None = None  # None: the format does not tell
+    _rows: dict[int, dict[int, object]] | None = field(default=None, repr=False, compare=False)
 
     def get(self, row: int, col: int):
         return self.cells.get((row, col))
+
+    def row(self, row: int) -> dict[int, object]:
+        """The cells of one row, col -> value (built once for all rows: readers ask row by row)."""
+        if self._rows is None:
+            rows: dict[int, dict[int, object]] = {}
+            for (r, c), v in self.cells.items():
+                rows.setdefault(r, {})[c] = v
+            self._rows = rows
+        return self._rows.get(row, {})
 
 
 @dataclass

@@ -82,15 +82,15 @@ def _cell(sheet: Sheet, row: int, col: int) -> Cell:
 
 def _header_row(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     wanted = {norm_text(h): h for h in L.HEADERS}
-    rows: dict[int, dict[str, int]] = {}
-    for (r, c), v in sheet.cells.items():
-        if r < HEADER_SEARCH_ROWS and isinstance(v, str) and len(v) <= 16:
-            key = norm_text(v)
-            if key in wanted:
-                rows.setdefault(r, {}).setdefault(wanted[key], c)
-    for r in sorted(rows):
-        if "核实项目" in rows[r] and "得分" in rows[r]:
-            return r, rows[r]
+    for r in range(HEADER_SEARCH_ROWS):
+        found: dict[str, int] = {}
+        for c, v in sorted(sheet.row(r).items()):
+            if isinstance(v, str) and len(v) <= 16:
+                key = norm_text(v)
+                if key in wanted:
+                    found.setdefault(wanted[key], c)
+        if "核实项目" in found and "得分" in found:
+            return r, found
     return None
 
 
@@ -153,12 +153,8 @@ def read_form(book: Book) -> RawForm:
     # The lines above the header: the title and "label：value" pairs, value in the same cell or just right of it.
     title = ""
     unit = date = None
-    above: dict[int, dict[int, object]] = {}
-    for (rr, c), v in sheet.cells.items():
-        if rr < hr:
-            above.setdefault(rr, {})[c] = v
-    for r in sorted(above):
-        row = above[r]
+    for r in range(hr):
+        row = sheet.row(r)
         for c in sorted(row):
             text = norm_text(_text(row[c]))
             if not title and len(text) > 10 and "评分细则" in text:
@@ -221,7 +217,7 @@ def _read_blocks(sheet: Sheet, start: int, form: RawForm, c_ded: int) -> None:
     """The knowledge-test table and the checklist of last quarter's problems, below the totals."""
     test_label = norm_text(L.TEST_DEDUCTION_LABEL.split("（")[0])
     end = start + BLOCK_SEARCH_ROWS
-    titles = sorted(r for (r, c), v in sheet.cells.items() if c == 0 and start <= r < end and isinstance(v, str))
+    titles = [r for r in range(start, end) if isinstance(sheet.get(r, 0), str)]
     for r in titles:
         title = norm_text(sheet.get(r, 0))
         if form.test is None and title.startswith(L.TEST_TITLE):
