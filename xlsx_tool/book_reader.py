@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 from .errors_zh import describe
 from .layout import col_index
-from .limits import MB, Limits, sniff  # noqa: F401 (MB, Limits: used here and imported from here)
+from .limits import MB, Limits, sniff
+
 
 class BookError(Exception):
     def __init__(self, code: str, why: str = "", todo: str = ""):
@@ -212,6 +213,16 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     return out
 
 
+def _decode(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise BookError("file-unreadable", f"{what}的编码无法识别", SAVE_AS_XLSX) from None
+
+
 def _declares_dtd(data: bytes) -> bool:
     """Whether the part's prolog, before its root element (the only place XML allows one), declares
     a DTD.  Looks at the prolog only: scanning a whole part costs more than reading it."""
@@ -259,15 +270,8 @@ class _XlsxBook:
                             "请对方重新保存为 .xlsx 后再发送")
         return data
 
-    def text(self, name: str, what: str, data: bytes | None = None) -> str:
-        data = self.raw(name, what) if data is None else data
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                return data.decode("utf-16")
-            except UnicodeDecodeError:
-                raise BookError("file-unreadable", f"{what}的编码无法识别", SAVE_AS_XLSX) from None
+    def text(self, name: str, what: str) -> str:
+        return _decode(self.raw(name, what), what)
 
     def book(self) -> Book:
         wb_path = "xl/workbook.xml" if "xl/workbook.xml" in self.names else next(n for n in self.names if n.endswith("workbook.xml"))
@@ -316,10 +320,10 @@ class _XlsxBook:
             raise BookError("file-unreadable", f"工作表“{name}”的内容缺失", SAVE_AS_XLSX)
         what = f"工作表“{name}”"
         data = self.raw(path, what)
-        if not data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-8: the fast path reads the bytes
-            if not _NOT_FAST.search(data):
-                return self._sheet_fast(name, visible, data, data.count(b"<c "), what)
-        return self._sheet_general(name, visible, self.text(path, what, data))
+        # UTF-8 and every cell in the usual shape: the fast path reads the bytes
+        if not data.startswith((b"\xff\xfe", b"\xfe\xff")) and not _NOT_FAST.search(data):
+            return self._sheet_fast(name, visible, data, data.count(b"<c "), what)
+        return self._sheet_general(name, visible, _decode(data, what))
 
     def _cell_budget(self, n: int) -> None:
         self.cells_left -= n
@@ -365,7 +369,7 @@ class _XlsxBook:
             if has_f or empty_f:
                 formulas[key] = _unescape(f.decode("utf-8", "replace"))
         if data.count(b"</c>") != len(plain):  # not every closed cell was plain
-            xml = self.text("", what, data)
+            xml = _decode(data, what)
             for m in _CELL_ODD.finditer(xml):
                 inner = m.group(4)
                 if not inner:
