@@ -340,6 +340,14 @@ class _Sheet:
         self.ws.insert_chart(top, CHART_COL, ch, {"x_offset": 2, "y_offset": y + 4, "object_position": 2})
         return y + 4 + height + GAP_PX
 
+    def deduction_charts(self, top: int, what: str, cat_col: int, first: int, last: int, height: int) -> int:
+        """The two charts of a deductions table (share of units deducted in column E, average lost in
+        F), stacked beside it; returns the pixel under them."""
+        y = self.chart(top, 0, f"{what}扣分单位占比", cat_col, first, last, [_Series("扣分单位占比", 4, percent=True)],
+                       "占统计单位的比例", height, rotate=True)
+        return self.chart(top, y, f"{what}平均扣分", cat_col, first, last, [_Series("平均扣分", 5, color="#ED7D31")],
+                          "每单位平均扣分（分）", height, rotate=True)
+
     def end_block(self, top: int, bottom_px: int) -> None:
         """Move below both the table and the charts that start at row `top`."""
         r, y = top, 0
@@ -406,12 +414,7 @@ def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = 
     first, last = S.table(["项目", "核实内容（摘要）", "分值", "扣分单位数", "扣分单位占比", "平均扣分", "扣分合计"],
                           [[f"第{i.seq}项", i.label, i.max, i.deducted, i.share, i.average, i.lost] for i in items],
                           [S.f_center, S.f_text, S.f_num, S.f_int, S.f_pct, S.f_avg, S.f_num])
-    h = 300
-    y = S.chart(top, 0, "各评分项目扣分单位占比", 0, first, last, [_Series("扣分单位占比", 4, percent=True)],
-                    "占统计单位的比例", h, rotate=True)
-    y = S.chart(top, y, "各评分项目平均扣分", 0, first, last, [_Series("平均扣分", 5, color="#ED7D31")],
-                    "每单位平均扣分（分）", h, rotate=True)
-    S.end_block(top, y)
+    S.end_block(top, S.deduction_charts(top, "各评分项目", 0, first, last, 300))
 
     # 三、各类别扣分情况
     S.heading("三、各类别扣分情况")
@@ -421,12 +424,7 @@ def add_stats_sheet(wb, result: MergeResult, fmt_props: dict, sheet_name: str = 
                           [[_CN[i] if i < len(_CN) else i + 1, c.label, c.max, c.deducted, c.share, c.average, c.lost,
                             "、".join(map(str, c.seqs))] for i, c in enumerate(cats)],
                           [S.f_center, S.f_text, S.f_num, S.f_int, S.f_pct, S.f_avg, S.f_num, S.f_center], height=30)
-    h = 340
-    y = S.chart(top, 0, "各类别扣分单位占比", 1, first, last, [_Series("扣分单位占比", 4, percent=True)],
-                    "占统计单位的比例", h, rotate=True)
-    y = S.chart(top, y, "各类别平均扣分", 1, first, last, [_Series("平均扣分", 5, color="#ED7D31")],
-                    "每单位平均扣分（分）", h, rotate=True)
-    S.end_block(top, y)
+    S.end_block(top, S.deduction_charts(top, "各类别", 1, first, last, 340))
 
     # 四、各汇总单位
     S.heading(f"四、各汇总单位平均分与{high}分及以上占比")
