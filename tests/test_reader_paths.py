@@ -453,3 +453,51 @@ def test_cell_budget_refuses_a_sheet_with_more_cells(paths, shape):
     assert ei.value.code == "file-too-large"
     assert len(read(data, Limits(max_cells=100)).cells) == 100  # exactly at the limit: read
     assert paths == [shape, shape]
+
+
+# --------------------------------------------------------------------------- what is remembered, what is scanned
+
+WORKBOOK_PART = "xl/workbook.xml"
+
+
+def test_a_workbook_read_before_does_not_excuse_a_bad_crc_in_the_next():
+    """The sheets a workbook.xml lists are remembered by that member's stored bytes *and* its CRC and
+    sizes: the same bytes under a wrong CRC must still be refused, even right after a good read."""
+    data = mixed_book()
+    assert read(data).cells  # remembered now
+    local, _central = member_offsets(data, WORKBOOK_PART)
+    (crc,) = struct.unpack_from("<I", data, local + 14)
+    size = len(part(data, WORKBOOK_PART))
+    bad = patch_member(data, WORKBOOK_PART, file_size=size, crc=crc ^ 1)
+    with pytest.raises(BookError) as ei:
+        open_book(bad, ".xlsx")
+    assert ei.value.code == "file-unreadable"
+    assert read(data).cells  # and the good one still reads
+
+
+def test_a_renamed_sheet_is_not_taken_from_an_earlier_workbook():
+    data = mixed_book()
+    read(data)
+    other = edit_part(data, WORKBOOK_PART, lambda x: sub_once(x, f'name="{SHEET}"'.encode(), 'name="另一个"'.encode()))
+    book = open_book(other, ".xlsx")
+    assert book.sheet_names == ["另一个"]
+    assert book.sheet("另一个").cells == read(data).cells
+
+
+def test_cells_are_found_whatever_comes_after_the_sheet_data(paths):
+    """The fast path looks only between <sheetData> and </sheetData>; a comment that mentions either
+    tag must not make it miss a cell or a shape it cannot read."""
+    data = mixed_book()
+    want = read(data).cells
+
+    def noisy(xml: bytes) -> bytes:
+        xml = sub_once(xml, b"</sheetData>", b"</sheetData><!-- </sheetData> -->")
+        return sub_once(xml, b"<sheetData>", b"<!-- <sheetData></sheetData> --><sheetData>")
+
+    assert read(edit_part(data, SHEET_PART, noisy)).cells == want
+    # an odd cell after a comment that closes sheetData early must still send the sheet to the general path
+    odd = edit_part(data, SHEET_PART, lambda x: sub_once(
+        noisy(x), b"</sheetData><!--", b'<row r="99"><c\tr="A99"><v>7</v></c></row></sheetData><!--'))
+    cells = read(odd).cells
+    assert cells[(98, 0)] == 7.0 and {k: v for k, v in cells.items() if k != (98, 0)} == want
+    assert paths == ["fast", "fast", "general"]

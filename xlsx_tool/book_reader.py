@@ -194,16 +194,23 @@ def _attrs(text: str) -> dict[str, str]:
     return {k.rsplit(":", 1)[-1]: _unescape(a if a or not b else b) for k, a, b in _ATTR.findall(text)}
 
 
+def _compressed(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A member's stored bytes, found through its local header; None for anything unusual."""
+    off = info.header_offset
+    if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED) or data[off:off + 4] != b"PK\x03\x04":
+        return None
+    name_len, extra_len = struct.unpack_from("<HH", data, off + 26)
+    start = off + 30 + name_len + extra_len
+    return data[start:start + info.compress_size]
+
+
 def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     """A member's bytes straight from the archive in memory: what ZipFile.read does (local header,
     inflate, size and CRC-32 checked), without its file objects, which cost more than inflating a
     small part.  Anything unusual goes to zipfile itself."""
-    off = info.header_offset
-    if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED) or data[off:off + 4] != b"PK\x03\x04":
+    comp = _compressed(data, info)
+    if comp is None:
         return None  # let zipfile decide (and explain)
-    name_len, extra_len = struct.unpack_from("<HH", data, off + 26)
-    start = off + 30 + name_len + extra_len
-    comp = data[start:start + info.compress_size]
     if info.compress_type == zipfile.ZIP_STORED:
         out = comp
     else:
@@ -244,6 +251,9 @@ def _declares_dtd(data: bytes) -> bool:
         i += 2
 
 
+_WORKBOOKS: dict[tuple, tuple[dict[str, tuple[str, bool]], bool]] = {}
+
+
 class _XlsxBook:
     def __init__(self, zf: zipfile.ZipFile, names: set[str], limits: Limits, data: bytes):
         self.zf, self.names, self.limits, self.data = zf, names, limits, data
@@ -276,20 +286,21 @@ class _XlsxBook:
     def book(self) -> Book:
         wb_path = "xl/workbook.xml" if "xl/workbook.xml" in self.names else next(n for n in self.names if n.endswith("workbook.xml"))
         base = posixpath.dirname(wb_path)
-        rels: dict[str, str] = {}
         rels_path = posixpath.join(base, "_rels", posixpath.basename(wb_path) + ".rels")
-        if rels_path in self.names:
-            for m in _REL.finditer(self.text(rels_path, "工作簿关系")):
-                a = _attrs(m.group(1))
-                target = a.get("Target", "")
-                rels[a.get("Id", "")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
-        wb_xml = self.text(wb_path, "工作簿")
-        self.paths: dict[str, tuple[str, bool]] = {}
-        for m in _SHEET.finditer(wb_xml):
-            a = _attrs(m.group(1))
-            self.paths.setdefault(a.get("name", ""), (rels.get(a.get("id", ""), ""), a.get("state", "visible") == "visible"))
-        pr = _WBPR.search(wb_xml)
-        date1904 = bool(pr) and _attrs(pr.group(1)).get("date1904", "0") in ("1", "true")
+        if rels_path not in self.names:
+            rels_path = ""
+        # Forms saved by one program have the same workbook.xml and its .rels: the sheets they
+        # list are looked up by those members' exact stored bytes (and CRC and sizes), which give
+        # the same answer however often they are read.  Anything odd is simply read.
+        key = (wb_path, rels_path, self._stored(wb_path), self._stored(rels_path) if rels_path else b"")
+        found = _WORKBOOKS.get(key) if key[2] is not None and key[3] is not None else None
+        if found is None:
+            found = self._workbook(base, wb_path, rels_path)
+            if key[2] is not None and key[3] is not None:
+                if len(_WORKBOOKS) >= 64:
+                    _WORKBOOKS.clear()
+                _WORKBOOKS[key] = found
+        self.paths, date1904 = found
         return Book(
             kind="xlsx",
             sheet_names=list(self.paths),
@@ -298,6 +309,30 @@ class _XlsxBook:
             has_macros=any(n.endswith("vbaProject.bin") for n in self.names),
             _loader=self.sheet,
         )
+
+    def _stored(self, name: str) -> tuple | None:
+        """A member as stored (compressed bytes, CRC, sizes), or None if it is not plainly stored."""
+        info = self.zf.getinfo(name)
+        if info.flag_bits & 0x1:
+            return None
+        comp = _compressed(self.data, info)
+        return None if comp is None else (comp, info.CRC, info.file_size, info.compress_type)
+
+    def _workbook(self, base: str, wb_path: str, rels_path: str) -> tuple[dict[str, tuple[str, bool]], bool]:
+        """Sheet name -> (part, visible) in the workbook's order, and whether dates count from 1904."""
+        rels: dict[str, str] = {}
+        if rels_path:
+            for m in _REL.finditer(self.text(rels_path, "工作簿关系")):
+                a = _attrs(m.group(1))
+                target = a.get("Target", "")
+                rels[a.get("Id", "")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+        wb_xml = self.text(wb_path, "工作簿")
+        paths: dict[str, tuple[str, bool]] = {}
+        for m in _SHEET.finditer(wb_xml):
+            a = _attrs(m.group(1))
+            paths.setdefault(a.get("name", ""), (rels.get(a.get("id", ""), ""), a.get("state", "visible") == "visible"))
+        pr = _WBPR.search(wb_xml)
+        return paths, bool(pr) and _attrs(pr.group(1)).get("date1904", "0") in ("1", "true")
 
     def strings(self) -> list[str]:
         if self._strings is None:
@@ -321,8 +356,10 @@ class _XlsxBook:
         what = f"工作表“{name}”"
         data = self.raw(path, what)
         # UTF-8 and every cell in the usual shape: the fast path reads the bytes
-        if not data.startswith((b"\xff\xfe", b"\xfe\xff")) and not _NOT_FAST.search(data):
-            return self._sheet_fast(name, visible, data, data.count(b"<c "), what)
+        if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            cells = _sheet_data(data)
+            if not _NOT_FAST.search(cells):
+                return self._sheet_fast(name, visible, cells, cells.count(b"<c "), what)
         return self._sheet_general(name, visible, _decode(data, what))
 
     def _cell_budget(self, n: int) -> None:
@@ -416,6 +453,18 @@ class _XlsxBook:
                     if fm:
                         formulas[(r, col_i)] = _unescape(fm.group(1) or "")
         return Sheet(name, visible, cells, formulas)
+
+
+def _sheet_data(data: bytes) -> bytes:
+    """The part of a sheet where its cells are, <sheetData>…</sheetData>, or more: the fast path scans only
+    this (the conditional formats and validations after it are most of a form's bytes).  From the first
+    "<sheetData" to the last "</sheetData>", so that a comment mentioning either only widens it; with a
+    prefixed element (x:sheetData) the whole part."""
+    start = data.find(b"<sheetData")
+    if start < 0 or b":sheetData" in data:
+        return data
+    end = data.rfind(b"</sheetData>")
+    return data[start:end] if end > start else data[start:]
 
 
 def _value(t: str, text: str, strings):
