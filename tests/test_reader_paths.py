@@ -501,3 +501,71 @@ def test_cells_are_found_whatever_comes_after_the_sheet_data(paths):
     cells = read(odd).cells
     assert cells[(98, 0)] == 7.0 and {k: v for k, v in cells.items() if k != (98, 0)} == want
     assert paths == ["fast", "fast", "general"]
+
+
+# --------------------------------------------------------------------------- the zip directory
+
+def test_directory_reads_what_zipfile_reads():
+    data = mixed_book()
+    members = book_reader._directory(data)
+    infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    assert members is not None and list(members) == [i.filename for i in infos]
+    for i in infos:
+        m = members[i.filename]
+        assert (m.flag_bits, m.compress_type, m.CRC, m.compress_size, m.file_size, m.header_offset) == (
+            i.flag_bits, i.compress_type, i.CRC, i.compress_size, i.file_size, i.header_offset)
+
+
+def _with_comment(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        zout.comment = "由 WPS 保存".encode()
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("shape", ["comment", "prefix", "utf8-names"])
+def test_unusual_archives_are_left_to_zipfile_and_read_the_same(shape):
+    data = mixed_book()
+    if shape == "comment":
+        odd = _with_comment(data)
+    elif shape == "prefix":  # bytes before the archive, as a self-extracting archive has
+        odd = b"MZ" + b"\0" * 510 + data
+    else:  # names flagged as UTF-8: still the plain kind, read directly
+        odd = edit_part(data, STRINGS_PART, lambda x: x)
+        zf = zipfile.ZipFile(io.BytesIO(odd))
+        assert all(not i.flag_bits & 0x800 for i in zf.infolist())
+        _local, central = member_offsets(odd, SHEET_PART)
+        buf = bytearray(odd)
+        struct.pack_into("<H", buf, central + 8, zf.getinfo(SHEET_PART).flag_bits | 0x800)
+        odd = bytes(buf)
+    direct = book_reader._directory(odd)
+    assert (direct is None) == (shape != "utf8-names")
+    if shape == "prefix":  # not read at all: a workbook starts with "PK"
+        assert zipfile.ZipFile(io.BytesIO(odd)).read(SHEET_PART) == part(data, SHEET_PART)
+        return
+    assert read(odd).cells == read(data).cells
+
+
+@pytest.mark.parametrize("cut", [1, 22, 60])
+def test_truncated_archive_is_refused_in_chinese(cut):
+    data = mixed_book()
+    with pytest.raises(BookError) as ei:
+        read(data[:-cut])
+    assert ei.value.code == "file-unreadable" and not english_words(ei.value.why)
+
+
+def test_same_name_twice_is_left_to_zipfile():
+    data = mixed_book()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info))
+        with pytest.warns(UserWarning):
+            zout.writestr(SHEET_PART, part(data, SHEET_PART).replace(b"<v>", b"<v>1", 1))
+    twice = out.getvalue()
+    assert book_reader._directory(twice) is None
+    zipfile_view = zipfile.ZipFile(io.BytesIO(twice)).read(SHEET_PART)  # the last one, as zipfile takes it
+    assert b"<v>1" in zipfile_view
+    read(twice)  # read like zipfile reads it, no crash

@@ -61,6 +61,11 @@ class Sheet:
             self._rows = rows
         return self._rows.get(row, {})
 
+    def row_numbers(self) -> list[int]:
+        """The rows that have a cell, in order."""
+        self.row(0)
+        return sorted(self._rows)
+
 
 @dataclass
 class Book:
@@ -97,17 +102,23 @@ def open_book(data: bytes, suffix: str, limits: Limits = Limits()) -> Book:
         if data[:5] == b"<?xml" or data.lstrip()[:1] == b"<":
             raise BookError("file-unsupported", "是网页或 XML 文本，不是 Excel 工作簿", SAVE_AS_XLSX)
         raise BookError("file-unsupported", "不是 Excel 工作簿（内容不是 xlsx/xls/ods 格式）", SAVE_AS_XLSX)
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
-        raise BookError("file-unreadable", describe(e), "请对方重新保存后再发送") from None
-    total = sum(i.file_size for i in infos)
-    if total > limits.max_unzipped_bytes or len(infos) > 10_000:
+    members = _directory(data)
+    if members is None:  # not the plain kind of zip: zipfile reads it, or says what is wrong
+        try:
+            infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+            raise BookError("file-unreadable", describe(e), "请对方重新保存后再发送") from None
+        members = {i.filename: i for i in infos}
+        count = len(infos)
+    else:
+        count = len(members)
+    total = sum(i.file_size for i in members.values())
+    if total > limits.max_unzipped_bytes or count > 10_000:
         raise BookError("file-too-large", f"解压后 {total / MB:.0f} MB，超过 {limits.max_unzipped_bytes / MB:.0f} MB（疑似压缩炸弹）",
                         "--max-unzipped-mb")
-    names = {i.filename for i in infos}
-    if "mimetype" in names and zf.read("mimetype").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+    names = set(members)
+    book = _XlsxBook(members, names, limits, data)
+    if "mimetype" in names and book.raw("mimetype", "文件类型标记（mimetype）").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
         return _open_calamine(data, "ods", limits)
     if "xl/workbook.xml" not in names and not any(n.endswith("workbook.xml") for n in names):
         if "word/document.xml" in names:
@@ -115,7 +126,7 @@ def open_book(data: bytes, suffix: str, limits: Limits = Limits()) -> Book:
         if "mimetype" in names:
             raise BookError("file-unsupported", "这是其他 OpenDocument 文档，不是表格", "请对方发送评分表的 .xlsx 文件")
         raise BookError("file-unsupported", "压缩文件中没有 Excel 工作簿", SAVE_AS_XLSX)
-    return _XlsxBook(zf, names, limits, data).book()
+    return book.book()
 
 
 # --------------------------------------------------------------------------- xlsx
@@ -135,8 +146,8 @@ _ATTR = re.compile(r'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _ROW = re.compile(r"<(?:\w+:)?row\b([^>]*?)(?:/>|>(%s)</(?:\w+:)?row>)" % _upto(r"(?:\w+:)?row"), re.S)
 _CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(%s)</(?:\w+:)?c>)" % _upto(r"(?:\w+:)?c"), re.S)
 _ROW_REF = re.compile(r"""\br\s*=\s*["']([0-9]{1,7})["']""")
-# The usual cell, <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>: col, row, type, <f>, formula, <f/>, value
-_PLAIN = (r'<c r="([A-Za-z]{1,3})([0-9]{1,7})"(?: s="[0-9]+")?(?: t="(\w+)")?(?: s="[0-9]+")?>'
+# The usual cell, <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>: name, type, <f>, formula, <f/>, value
+_PLAIN = (r'<c r="([A-Za-z]{1,3}[0-9]{1,7})"(?: s="[0-9]+")?(?: t="(\w+)")?(?: s="[0-9]+")?>'
           r"(?:(<f>)([^<]*)</f>|(<f/>))?<v>([^<]*)</v></c>")
 _CELL_PLAIN = re.compile(_PLAIN)
 # Every other closed cell (other attributes such as Excel 365's cm="1", inline strings, shared
@@ -148,7 +159,21 @@ _CELL_ODD = re.compile(
 # attributes, position not first, other white space, or a prefixed element.
 _NOT_FAST = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))|<\w+:c[\s>/]')
 _CELL_PLAIN_B = re.compile(_CELL_PLAIN.pattern.encode())
-_COL_B = {bytes([65 + i]): i for i in range(26)}  # b"A" -> 0 … b"Z" -> 25
+_CELL_KEYS: dict[bytes, tuple[int, int]] = {}  # b"F4" -> (3, 5): forms use the same few hundred names
+
+
+def _cell_key(ref: bytes) -> tuple[int, int]:
+    """(row, col), 0-based, of a cell name that the fast path's pattern matched."""
+    key = _CELL_KEYS.get(ref)
+    if key is None:
+        m = _CELL_REF_B.fullmatch(ref)
+        key = (int(m.group(2)) - 1, col_index(m.group(1).decode().upper()))
+        if len(_CELL_KEYS) < 100_000:
+            _CELL_KEYS[ref] = key
+    return key
+
+
+_CELL_REF_B = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})")
 _CELL_REF = re.compile(r"""\br\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
 _CELL_TYPE = re.compile(r"""\bt\s*=\s*["'](\w+)["']""")
 _V = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?v>)")
@@ -194,7 +219,52 @@ def _attrs(text: str) -> dict[str, str]:
     return {k.rsplit(":", 1)[-1]: _unescape(a if a or not b else b) for k, a, b in _ATTR.findall(text)}
 
 
-def _compressed(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+@dataclass(slots=True)
+class _Member:
+    """What _inflate needs of a zip member (the attributes zipfile.ZipInfo has under the same names)."""
+
+    filename: str
+    flag_bits: int
+    compress_type: int
+    CRC: int
+    compress_size: int
+    file_size: int
+    header_offset: int
+
+
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # a central directory record (zipfile.structCentralDir)
+
+
+def _directory(data: bytes) -> dict[str, _Member] | None:
+    """The members of a plain zip, as Excel, WPS and LibreOffice write one: the central directory
+    read directly, because zipfile's ZipInfo objects cost more than a form's cells.  None for
+    anything else (a comment, zip64, data before the archive, a name twice, any inconsistency):
+    zipfile then reads it, or explains what is wrong."""
+    end = len(data) - 22
+    if end < 0 or data[end:end + 4] != b"PK\x05\x06":
+        return None
+    disk, cd_disk, here, count, size, offset, comment = struct.unpack_from("<4H2LH", data, end + 4)
+    if disk or cd_disk or here != count or comment or offset + size != end:
+        return None
+    members: dict[str, _Member] = {}
+    p = offset
+    for _ in range(count):
+        if p + 46 > end or data[p:p + 4] != b"PK\x01\x02":
+            return None
+        (_sig, _v, _s, _xv, _xs, flags, method, _time, _date, crc, csize, usize, n, extra, note,
+         _disk, _int, _ext, local) = _CENTRAL.unpack_from(data, p)
+        raw = data[p + 46:p + 46 + n]
+        if 0xFFFFFFFF in (csize, usize, local) or b"\x00" in raw or len(raw) != n:
+            return None
+        name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+        if name in members:
+            return None
+        members[name] = _Member(name, flags, method, crc, csize, usize, local)
+        p += 46 + n + extra + note
+    return members if p == end else None
+
+
+def _compressed(data: bytes, info: _Member | zipfile.ZipInfo) -> bytes | None:
     """A member's stored bytes, found through its local header; None for anything unusual."""
     off = info.header_offset
     if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED) or data[off:off + 4] != b"PK\x03\x04":
@@ -204,7 +274,7 @@ def _compressed(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     return data[start:start + info.compress_size]
 
 
-def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+def _inflate(data: bytes, info: _Member | zipfile.ZipInfo) -> bytes | None:
     """A member's bytes straight from the archive in memory: what ZipFile.read does (local header,
     inflate, size and CRC-32 checked), without its file objects, which cost more than inflating a
     small part.  Anything unusual goes to zipfile itself."""
@@ -255,15 +325,15 @@ _WORKBOOKS: dict[tuple, tuple[dict[str, tuple[str, bool]], bool]] = {}
 
 
 class _XlsxBook:
-    def __init__(self, zf: zipfile.ZipFile, names: set[str], limits: Limits, data: bytes):
-        self.zf, self.names, self.limits, self.data = zf, names, limits, data
+    def __init__(self, members: dict, names: set[str], limits: Limits, data: bytes):
+        self.members, self.names, self.limits, self.data = members, names, limits, data
         self._strings: list[str] | None = None
         self.cells_left = limits.max_cells
 
     def raw(self, name: str, what: str) -> bytes:
         """A part's bytes, refused if it declares a DTD (checked on the bytes, in UTF-8 or UTF-16)."""
         try:
-            info = self.zf.getinfo(name)
+            info = self.members[name]
         except KeyError:
             raise BookError("file-unreadable", f"缺少文件部件 {name}", SAVE_AS_XLSX) from None
         if info.flag_bits & 0x1:  # a password set with an archiver, not with Excel
@@ -271,7 +341,7 @@ class _XlsxBook:
         try:
             data = _inflate(self.data, info)
             if data is None:
-                data = self.zf.read(info)
+                data = zipfile.ZipFile(io.BytesIO(self.data)).read(name)  # an unusual member: zipfile's way
         except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError, RuntimeError, zlib.error,
                 struct.error) as e:
             raise BookError("file-unreadable", f"{what}：{describe(e)}", "请对方重新保存后再发送") from None
@@ -312,7 +382,7 @@ class _XlsxBook:
 
     def _stored(self, name: str) -> tuple | None:
         """A member as stored (compressed bytes, CRC, sizes), or None if it is not plainly stored."""
-        info = self.zf.getinfo(name)
+        info = self.members[name]
         if info.flag_bits & 0x1:
             return None
         comp = _compressed(self.data, info)
@@ -388,12 +458,16 @@ class _XlsxBook:
         formulas: dict[tuple[int, int], str] = {}
         strings = None
         plain = _CELL_PLAIN_B.findall(data)
-        for col, row, t, has_f, f, empty_f, v in plain:
-            key = (int(row) - 1, _COL_B[col] if col in _COL_B else col_index(col.decode().upper()))
+        for ref, t, has_f, f, empty_f, v in plain:
+            key = _CELL_KEYS.get(ref) or _cell_key(ref)
             if t == b"s":
                 if strings is None:
                     strings = self.strings()
-                val = _value("s", v, strings) if v else None
+                try:
+                    i = int(v)
+                except ValueError:
+                    i = -1
+                val = strings[i] if 0 <= i < len(strings) else None
             elif not t or t == b"n":
                 try:
                     val = float(v) if v else None
@@ -470,9 +544,10 @@ def _sheet_data(data: bytes) -> bytes:
 def _value(t: str, text: str, strings):
     if t == "s":
         try:
-            return strings[int(text)]
-        except (ValueError, IndexError):
+            i = int(text)
+        except ValueError:
             return None
+        return strings[i] if 0 <= i < len(strings) else None  # not strings[-1] for "-1"
     if t == "str":
         return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
     if text == "":

@@ -76,8 +76,9 @@ def _text(v) -> str:
 
 
 def _cell(sheet: Sheet, row: int, col: int) -> Cell:
-    f = sheet.formulas.get((row, col)) if sheet.formulas is not None else None
-    return Cell(L.a1(row, col), sheet.get(row, col), f)
+    key = (row, col)
+    f = sheet.formulas.get(key) if sheet.formulas is not None else None
+    return Cell(L.a1(row, col), sheet.cells.get(key), f)
 
 
 def _header_row(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
@@ -217,7 +218,7 @@ def _read_blocks(sheet: Sheet, start: int, form: RawForm, c_ded: int) -> None:
     """The knowledge-test table and the checklist of last quarter's problems, below the totals."""
     test_label = norm_text(L.TEST_DEDUCTION_LABEL.split("（")[0])
     end = start + BLOCK_SEARCH_ROWS
-    titles = [r for r in range(start, end) if isinstance(sheet.get(r, 0), str)]
+    titles = [r for r in sheet.row_numbers() if start <= r < end and isinstance(sheet.get(r, 0), str)]
     for r in titles:
         title = norm_text(sheet.get(r, 0))
         if form.test is None and title.startswith(L.TEST_TITLE):
