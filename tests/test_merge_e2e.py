@@ -19,6 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from returns import DATE_CELL, cell, exam_values, fill_with_openpyxl, set_mtime, write_explorer_zip
 
 from xlsx_tool.files import write_zip
@@ -505,3 +506,34 @@ def test_worker_processes_give_the_same_result(scenario, monkeypatch):
         assert a.scored.unit is scenario.plan.unit(a.unit.name)  # the plan's own unit, not a copy's twin
         assert [(i.seq, i.max, i.deduction, i.score, i.raw, i.reason, i.note) for i in a.scored.items] == \
                [(i.seq, i.max, i.deduction, i.score, i.raw, i.reason, i.note) for i in b.scored.items]
+
+
+def _package(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        return {i.filename: z.read(i) for i in z.infolist()}
+
+
+def test_outputs_written_on_two_cores_are_the_same_bytes(scenario, tmp_path, monkeypatch):
+    """With many returns the summary's table bodies are shared out with a forked process and the
+    correction lists are built there meanwhile; the files must be exactly those one process writes,
+    and two merges of the same returns must give the same bytes (dated by the merge, not the clock)."""
+    import xlsx_tool.merge as M
+    import xlsx_tool.table_body as TB
+    from xlsx_tool.cli import cli
+
+    def run(out):
+        res = CliRunner().invoke(cli, ["merge", str(scenario.collected), "--out", str(out),
+                                       "--date", TODAY.isoformat()])  # the embedded plan, as scenario's
+        assert res.exit_code in (0, 1), res.output
+        return {p.relative_to(out).as_posix(): _package(p) for p in sorted(out.rglob("*.xlsx"))}
+
+    alone = run(tmp_path / "alone")
+    assert run(tmp_path / "again") == alone
+    monkeypatch.setattr(TB, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(M, "PARALLEL_FROM", 1)
+    forks: list[int] = []
+    real = TB.in_background
+    monkeypatch.setattr(TB, "in_background", lambda fn: forks.append(1) or real(fn))
+    assert run(tmp_path / "shared") == alone
+    assert forks and any(name.startswith("退回修改清单/") for name in alone)

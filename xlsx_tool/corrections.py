@@ -6,6 +6,7 @@ drops its lines, and a summary unit with nothing left to fix loses its list.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from . import findings as FX
@@ -34,7 +35,9 @@ def correction_lines(result: MergeResult) -> dict[str, list[FX.Finding]]:
 
 
 def build_list(result: MergeResult, summary_name: str, lines: list[FX.Finding]) -> bytes:
-    B = _Book()
+    # dated like the summary, by the merge's date: the same returns give the same bytes
+    B = _Book(title=f"{summary_name}：评分表退回修改清单", author="xlsx-tool",
+              created=dt.datetime.combine(result.merged_on, dt.time()))
     ws = B.wb.add_worksheet("退回修改清单")
     plan = result.plan
     errors = sum(1 for f in lines if f.severity == FX.ERROR)
@@ -48,15 +51,20 @@ def build_list(result: MergeResult, summary_name: str, lines: list[FX.Finding]) 
     return B.close()
 
 
-def write_lists(result: MergeResult, out_dir: Path) -> list[Path]:
-    """Replace out_dir/退回修改清单/ as a whole; returns the lists written."""
-    lists = correction_lines(result)
+def build_lists(result: MergeResult) -> list[tuple[str, bytes]]:
+    """(file name, workbook) of each summary unit's list."""
+    return [(f"{safe_filename(summary_folder(result.plan, name))}-退回修改清单.xlsx", build_list(result, name, lines))
+            for name, lines in correction_lines(result).items()]
+
+
+def write_lists(result: MergeResult, out_dir: Path, built: list[tuple[str, bytes]] | None = None) -> list[Path]:
+    """Replace out_dir/退回修改清单/ as a whole; returns the lists written.  `built`: build_lists(result),
+    if it was made already (the merge makes it on the other core while the summary is written)."""
     written = []
     with staged_dir(Path(out_dir)) as stage:
         folder = stage / FOLDER
         folder.mkdir()
-        for name, lines in lists.items():
-            path = folder / f"{safe_filename(summary_folder(result.plan, name))}-退回修改清单.xlsx"
-            path.write_bytes(build_list(result, name, lines))
-            written.append(Path(out_dir) / FOLDER / path.name)
+        for file_name, data in build_lists(result) if built is None else built:
+            (folder / file_name).write_bytes(data)
+            written.append(Path(out_dir) / FOLDER / file_name)
     return written
