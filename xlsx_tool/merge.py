@@ -202,9 +202,9 @@ def _identify(form, plan: Plan, rec: FileRecord) -> Unit | None:
 _WORKER: tuple | None = None
 
 
-def _init(plan, root, limits):
+def _init(plan, root, limits, paths):
     global _WORKER
-    _WORKER = (plan, root, limits)
+    _WORKER = (plan, root, limits, paths)
 
 
 def _read_path(plan: Plan, root: Path, path: Path, limits: Limits) -> list[FileRecord]:
@@ -212,9 +212,9 @@ def _read_path(plan: Plan, root: Path, path: Path, limits: Limits) -> list[FileR
     return [read_source(src, plan, limits) for src in sources_of(root, path, limits)]
 
 
-def _work(path: Path) -> list[FileRecord]:
-    plan, root, limits = _WORKER
-    return _read_path(plan, root, path, limits)
+def _work(i: int) -> list[FileRecord]:
+    plan, root, limits, paths = _WORKER
+    return _read_path(plan, root, paths[i], limits)
 
 
 def read_all(plan: Plan, collected: Path, limits: Limits, workers: int | None = None,
@@ -227,8 +227,9 @@ def read_all(plan: Plan, collected: Path, limits: Limits, workers: int | None = 
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(plan, collected, limits)) as pool:
-            for recs in pool.map(_work, paths, chunksize=64):
+        # the workers have the list of paths (from the fork): only numbers go down the pipe
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(plan, collected, limits, paths)) as pool:
+            for recs in pool.map(_work, range(len(paths)), chunksize=64):
                 for rec in recs:
                     if rec.scored is not None:  # the plan's own unit, not the copy that came through the pipe
                         rec.scored.unit = plan.unit(rec.unit)

@@ -82,16 +82,21 @@ def parse_deduction(value) -> tuple[Decimal | None, bool]:
     if isinstance(value, bool) or isinstance(value, (CellError, dt.date, dt.time, dt.timedelta)):
         return None, False
     if isinstance(value, (int, float)):
-        try:
-            d = Decimal(repr(float(value)))
-        except InvalidOperation:
-            return None, False
-        return (d.normalize() if d.is_finite() else None), False
+        return _number(float(value)), False
     text = norm_text(str(value))
     m = _NUMBER_TEXT.match(text)
     if not m:
         return None, True
     return Decimal(m.group(1)).normalize(), True
+
+
+@lru_cache(maxsize=4096)  # deductions are a few values (0, 0.5, 1, 2 …) typed again and again
+def _number(value: float) -> Decimal | None:
+    try:
+        d = Decimal(repr(value))
+    except InvalidOperation:
+        return None
+    return d.normalize() if d.is_finite() else None
 
 
 def parse_date(value, date1904: bool, year: int) -> tuple[dt.date | None, bool]:
@@ -245,17 +250,19 @@ def _score_item(item: Item, raw, add, formulas_known: bool, extra: Decimal | Non
     ded_cell: Cell = raw.deduction
     value, was_text = parse_deduction(ded_cell.value)
     used = ZERO
-    shown = show(ded_cell.value)
     if ded_cell.formula is not None and ded_cell.value is None:
         # saved by a program that stores no formula results: nothing to go on
         add("deduction-formula-empty", ded_cell.ref, seq=item.seq, formula=ded_cell.formula[:40])
     elif value is None:
-        add("deduction-not-number", ded_cell.ref, seq=item.seq, raw=shown, step=as_text(item.step), limit=as_text(item.limit))
+        add("deduction-not-number", ded_cell.ref, seq=item.seq, raw=show(ded_cell.value), step=as_text(item.step),
+            limit=as_text(item.limit))
+    elif not value and not was_text and ded_cell.formula is None:
+        pass  # blank or a number 0: the usual case, nothing to check
     else:
         if ded_cell.formula is not None:
-            add("deduction-formula", ded_cell.ref, seq=item.seq, formula=ded_cell.formula[:40], value=shown)
+            add("deduction-formula", ded_cell.ref, seq=item.seq, formula=ded_cell.formula[:40], value=show(ded_cell.value))
         if was_text:
-            add("deduction-text-number", ded_cell.ref, seq=item.seq, raw=shown, value=as_text(value))
+            add("deduction-text-number", ded_cell.ref, seq=item.seq, raw=show(ded_cell.value), value=as_text(value))
         if value < 0:
             add("deduction-negative", ded_cell.ref, seq=item.seq, value=as_text(value), limit=as_text(item.limit))
         elif value > item.limit:
