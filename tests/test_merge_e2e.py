@@ -515,9 +515,9 @@ def _package(path) -> dict[str, bytes]:
 
 
 def test_outputs_written_on_two_cores_are_the_same_bytes(scenario, tmp_path, monkeypatch):
-    """With many returns the summary's table bodies are shared out with a forked process and the
-    correction lists are built there meanwhile; the files must be exactly those one process writes,
-    and two merges of the same returns must give the same bytes (dated by the merge, not the clock)."""
+    """With many returns the summary's table bodies are shared out with a forked process: the files
+    must be exactly those one process writes, and two merges of the same returns must give the same
+    bytes (the correction lists too: dated by the merge, not the clock)."""
     import xlsx_tool.merge as M
     import xlsx_tool.table_body as TB
     from xlsx_tool.cli import cli

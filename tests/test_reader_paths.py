@@ -569,3 +569,18 @@ def test_same_name_twice_is_left_to_zipfile():
     zipfile_view = zipfile.ZipFile(io.BytesIO(twice)).read(SHEET_PART)  # the last one, as zipfile takes it
     assert b"<v>1" in zipfile_view
     read(twice)  # read like zipfile reads it, no crash
+
+
+def test_name_flagged_utf8_that_is_not_is_refused_in_chinese():
+    data = mixed_book()
+    name = "xl/styles.xml"
+    _local, central = member_offsets(data, name)
+    buf = bytearray(data)
+    (flags,) = struct.unpack_from("<H", buf, central + 8)
+    struct.pack_into("<H", buf, central + 8, flags | 0x800)
+    buf[central + 46 + 3:central + 46 + 5] = b"\xff\xfe"  # "xl/\xff\xfeyles.xml": not UTF-8
+    bad = bytes(buf)
+    assert book_reader._directory(bad) is None
+    with pytest.raises(BookError) as ei:
+        open_book(bad, ".xlsx")
+    assert ei.value.code == "file-unreadable" and not english_words(ei.value.why)

@@ -34,7 +34,6 @@ def in_background(fn: Callable[[], T]) -> Callable[[], T]:
         pool = ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))
         future = pool.submit(_call, key)  # forks here
     except OSError:
-        _PENDING.pop(key, None)
         return fn
     finally:
         _PENDING.pop(key, None)  # the child has its own copy

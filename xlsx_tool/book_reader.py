@@ -160,6 +160,7 @@ _CELL_ODD = re.compile(
 _NOT_FAST = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))|<\w+:c[\s>/]')
 _CELL_PLAIN_B = re.compile(_CELL_PLAIN.pattern.encode())
 _CELL_KEYS: dict[bytes, tuple[int, int]] = {}  # b"F4" -> (3, 5): forms use the same few hundred names
+_CELL_REF_B = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})")
 
 
 def _cell_key(ref: bytes) -> tuple[int, int]:
@@ -173,7 +174,6 @@ def _cell_key(ref: bytes) -> tuple[int, int]:
     return key
 
 
-_CELL_REF_B = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})")
 _CELL_REF = re.compile(r"""\br\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
 _CELL_TYPE = re.compile(r"""\bt\s*=\s*["'](\w+)["']""")
 _V = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?v>)")
@@ -256,7 +256,10 @@ def _directory(data: bytes) -> dict[str, _Member] | None:
         raw = data[p + 46:p + 46 + n]
         if 0xFFFFFFFF in (csize, usize, local) or b"\x00" in raw or len(raw) != n:
             return None
-        name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+        try:
+            name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return None
         if name in members:
             return None
         members[name] = _Member(name, flags, method, crc, csize, usize, local)
@@ -363,10 +366,11 @@ class _XlsxBook:
         # list are looked up by those members' exact stored bytes (and CRC and sizes), which give
         # the same answer however often they are read.  Anything odd is simply read.
         key = (wb_path, rels_path, self._stored(wb_path), self._stored(rels_path) if rels_path else b"")
-        found = _WORKBOOKS.get(key) if key[2] is not None and key[3] is not None else None
+        plain = None not in key
+        found = _WORKBOOKS.get(key) if plain else None
         if found is None:
             found = self._workbook(base, wb_path, rels_path)
-            if key[2] is not None and key[3] is not None:
+            if plain:
                 if len(_WORKBOOKS) >= 64:
                     _WORKBOOKS.clear()
                 _WORKBOOKS[key] = found

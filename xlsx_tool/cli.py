@@ -257,7 +257,6 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     import json
 
     from .findings import ERROR, INFO, WARNING
-    from .merge import PARALLEL_FROM
     from .summary_writer import SUMMARY_FILE, to_json, write_summary
 
     p = _plan(plan_file)
@@ -267,14 +266,8 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     from .corrections import FOLDER, write_lists
 
     lists = []
-    built = lambda: None  # noqa: E731
-    if len(result.files) >= PARALLEL_FROM:  # many files: the lists are built on the other core meanwhile
-        from .background import in_background
-        from .corrections import build_lists
-
-        built = in_background(lambda: build_lists(result))
     _write_guard(target, lambda: (out.mkdir(parents=True, exist_ok=True), write_summary(result, target)))
-    _write_guard(out / FOLDER, lambda: lists.extend(write_lists(result, out, built())))
+    _write_guard(out / FOLDER, lambda: lists.extend(write_lists(result, out)))
     errors = result.count(ERROR)
     if as_json:
         out_stream = click.get_text_stream("stdout")

@@ -7,6 +7,7 @@ drops its lines, and a summary unit with nothing left to fix loses its list.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import findings as FX
@@ -51,20 +52,19 @@ def build_list(result: MergeResult, summary_name: str, lines: list[FX.Finding]) 
     return B.close()
 
 
-def build_lists(result: MergeResult) -> list[tuple[str, bytes]]:
-    """(file name, workbook) of each summary unit's list."""
-    return [(f"{safe_filename(summary_folder(result.plan, name))}-退回修改清单.xlsx", build_list(result, name, lines))
-            for name, lines in correction_lines(result).items()]
+def build_lists(result: MergeResult) -> Iterator[tuple[str, bytes]]:
+    """(file name, workbook) of each summary unit's list, one at a time."""
+    for name, lines in correction_lines(result).items():
+        yield f"{safe_filename(summary_folder(result.plan, name))}-退回修改清单.xlsx", build_list(result, name, lines)
 
 
-def write_lists(result: MergeResult, out_dir: Path, built: list[tuple[str, bytes]] | None = None) -> list[Path]:
-    """Replace out_dir/退回修改清单/ as a whole; returns the lists written.  `built`: build_lists(result),
-    if it was made already (the merge makes it on the other core while the summary is written)."""
+def write_lists(result: MergeResult, out_dir: Path) -> list[Path]:
+    """Replace out_dir/退回修改清单/ as a whole; returns the lists written."""
     written = []
     with staged_dir(Path(out_dir)) as stage:
         folder = stage / FOLDER
         folder.mkdir()
-        for file_name, data in build_lists(result) if built is None else built:
+        for file_name, data in build_lists(result):
             (folder / file_name).write_bytes(data)
             written.append(Path(out_dir) / FOLDER / file_name)
     return written
