@@ -74,7 +74,7 @@ def read(data: bytes, limits: Limits | None = None):
 
 def prefixed(xml: bytes) -> bytes:
     """The same sheet with every cell written <x:c> (x bound to the main namespace): valid, equal
-    in meaning, and a shape `_NOT_FAST` sends to the general path."""
+    in meaning, and a shape only the general path reads."""
     xml = sub_once(xml, b"<worksheet ", b'<worksheet xmlns:x="%s" ' % MAIN_NS.encode())
     return re.sub(rb"<c(?=[\s>/])", b"<x:c", xml).replace(b"</c>", b"</x:c>")
 

@@ -170,7 +170,14 @@ class Plan:
         return [u for s in self.summary_units for u in s.units]
 
     def summary(self, name: str) -> SummaryUnit:
-        return next(s for s in self.summary_units if s.name == name)
+        return self._summaries[name]
+
+    @cached_property  # asked for every returned file
+    def _summaries(self) -> dict[str, SummaryUnit]:
+        out: dict[str, SummaryUnit] = {}
+        for s in self.summary_units:
+            out.setdefault(s.name, s)  # the first of a name, as the linear search gave
+        return out
 
     def unit(self, name: str) -> Unit | None:
         """Exact plan name."""

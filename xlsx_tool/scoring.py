@@ -137,7 +137,10 @@ def show(v, width: int = 40) -> str:
 def _same_number(v, expected: Decimal) -> bool:
     """Whether a cell holds the number `expected`.  A float equals a short decimal exactly when it is
     that decimal's nearest float (what Decimal(repr(v)) == expected says, without building a Decimal)."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == float(expected)
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == _float(expected)
+
+
+_float = lru_cache(maxsize=4096)(float)  # a Decimal's float goes through its text: the few values recur
 
 
 def score_form(form: RawForm, plan: Plan, unit: Unit, file: str) -> Scored:
