@@ -8,6 +8,7 @@ recomputed score and rank, and every finding.  Writing it out is `summary_writer
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 import re
@@ -205,6 +206,11 @@ _WORKER: tuple | None = None
 def _init(plan, root, limits, paths):
     global _WORKER
     _WORKER = (plan, root, limits, paths)
+    # What the worker inherited (the plan, the paths) lives until it ends: frozen, the garbage
+    # collector stops walking through it after every few thousand allocations.  Collection is on
+    # here even if the parent turned it off: a refused file's exception leaves a reference cycle.
+    gc.freeze()
+    gc.enable()
 
 
 def _read_path(plan: Plan, root: Path, path: Path, limits: Limits) -> list[FileRecord]:
