@@ -52,19 +52,22 @@ class Sheet:
     def get(self, row: int, col: int):
         return self.cells.get((row, col))
 
-    def row(self, row: int) -> dict[int, object]:
-        """The cells of one row, col -> value (built once for all rows: readers ask row by row)."""
+    def _by_row(self) -> dict[int, dict[int, object]]:
+        """row -> {col: value}, built once for all rows: readers ask row by row."""
         if self._rows is None:
             rows: dict[int, dict[int, object]] = {}
             for (r, c), v in self.cells.items():
                 rows.setdefault(r, {})[c] = v
             self._rows = rows
-        return self._rows.get(row, {})
+        return self._rows
+
+    def row(self, row: int) -> dict[int, object]:
+        """The cells of one row, col -> value."""
+        return self._by_row().get(row, {})
 
     def row_numbers(self) -> list[int]:
         """The rows that have a cell, in order."""
-        self.row(0)
-        return sorted(self._rows)
+        return sorted(self._by_row())
 
 
 @dataclass

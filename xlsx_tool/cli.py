@@ -70,7 +70,6 @@ def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb
     from .limits import MB, Limits
     from .merge import merge
 
-
     src = Path(collected_dir)
     if not src.is_dir():
         raise UserError(f"找不到文件夹 {src}。请把交回的评分表放进该文件夹，或在命令后写明文件夹路径。")
@@ -86,9 +85,10 @@ def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb
 
 
 def _collector_off(command):
-    """Run a command that reads every return with the garbage collector off, as it was after: the
-    command keeps what it reads until it ends and makes next to no cyclic garbage, so collections
-    would only walk the same records again and again (half a second of a 10,000-file merge)."""
+    """Run a command that reads every return with the garbage collector off, and put it back as it
+    was afterwards: the command keeps what it reads until it ends and makes next to no cyclic
+    garbage, so collections would only walk the same records again and again (half a second of a
+    10,000-file merge)."""
 
     @functools.wraps(command)
     def run(*args, **kwargs):

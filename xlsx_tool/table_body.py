@@ -150,6 +150,17 @@ def _zip(members: list[tuple[zipfile.ZipInfo, tuple[int, int, bytes]]]) -> bytes
     return b"".join(local) + directory + end
 
 
+def _halves(cells: dict[str, int]) -> tuple[list[str], list[str]]:
+    """Two lists of sheets with about as many cells each: largest first, each to the lighter side."""
+    sides: tuple[list[str], list[str]] = ([], [])
+    load = [0, 0]
+    for name in sorted(cells, key=cells.get, reverse=True):
+        side = load.index(min(load))
+        sides[side].append(name)
+        load[side] += cells[name]
+    return sides
+
+
 def splice(package: bytes, bodies: dict[str, Body], compresslevel: int = 1) -> bytes:
     """The package xlsxwriter wrote, member by member and in the same order, with each Body written
     into its sheet part (`xl/worksheets/sheetN.xml`).  Level 1: the bodies are long runs of similar
@@ -158,19 +169,11 @@ def splice(package: bytes, bodies: dict[str, Body], compresslevel: int = 1) -> b
     src = zipfile.ZipFile(io.BytesIO(package))
     infos = src.infolist()
     parts = {i.filename: src.read(i) for i in infos}
-    def cells(n: str) -> int:
-        return (bodies[n].last - bodies[n].after) * (bodies[n].last_col + 1)
-
-    sheets = sorted((n for n in parts if n in bodies), key=cells, reverse=True)
-    mine, theirs = [], []
+    sheets = [n for n in parts if n in bodies]
     if sum(bodies[n].last - bodies[n].after for n in sheets) >= PARALLEL_ROWS:
-        load = [0, 0]
-        for n in sheets:  # largest first, each to the side with fewer cells so far
-            side = load.index(min(load))
-            (mine, theirs)[side].append(n)
-            load[side] += cells(n)
+        mine, theirs = _halves({n: (bodies[n].last - bodies[n].after) * (bodies[n].last_col + 1) for n in sheets})
     else:
-        mine = sheets
+        mine, theirs = sheets, []
 
     def write(names: list[str]) -> dict[str, tuple[int, int, bytes]]:
         return {n: _deflate(_sheet_chunks(parts[n], bodies[n]), compresslevel) for n in names}
