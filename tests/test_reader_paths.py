@@ -584,3 +584,16 @@ def test_name_flagged_utf8_that_is_not_is_refused_in_chinese():
     with pytest.raises(BookError) as ei:
         open_book(bad, ".xlsx")
     assert ei.value.code == "file-unreadable" and not english_words(ei.value.why)
+
+
+def test_shared_strings_with_a_namespace_prefix_read_the_same():
+    """<x:sst><x:si><x:t>… is valid XML for the same strings: no string may silently read as blank."""
+    data = mixed_book()
+
+    def prefixed_strings(xml: bytes) -> bytes:
+        xml = sub_once(xml, b"<sst ", b'<x:sst xmlns:x="%s" ' % MAIN_NS.encode()).replace(b"</sst>", b"</x:sst>")
+        return re.sub(rb"<(/?)(si|t)([ >/])", rb"<\1x:\2\3", xml)
+
+    odd = edit_part(data, STRINGS_PART, prefixed_strings)
+    assert b"<x:si>" in part(odd, STRINGS_PART)
+    assert read(odd).cells == read(data).cells

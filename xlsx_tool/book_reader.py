@@ -424,7 +424,10 @@ class _XlsxBook:
             path = next((n for n in ("xl/sharedStrings.xml", "xl/SharedStrings.xml") if n in self.names), None)
             out: list[str] = []
             if path:
-                for plain, body in _SI_PLAIN.findall(self.text(path, "共享字符串")):
+                xml = self.text(path, "共享字符串")
+                # <si> with a namespace prefix (x:si) is valid too: the general pattern, every item a body
+                items = _SI_PLAIN.findall(xml) if ":si" not in xml else [("", b or "") for b in _SI.findall(xml)]
+                for plain, body in items:
                     if not body:  # <si><t>text</t></si>: the usual case, one findall in C
                         out.append(_excel_text(plain) if ("&" in plain or "_x" in plain) else plain)
                         continue
