@@ -11,7 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import marshal
+import os
 import re
+import sys
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -207,9 +211,9 @@ def summary_folder(plan: Plan, summary_name: str) -> str:
 
 
 def load_plan(path: str | Path | None = None) -> Plan:
-    """Load and validate a plan file; None loads the embedded 2017 Q3 plan."""
-    import yaml  # local: keeps `xlsx-tool --help` light
+    """Load and validate a plan file; None loads the embedded 2017 Q3 plan.
 
+    The parsed YAML comes from a cache keyed on the file's text when it can (see `_parse`)."""
     if path is None:
         # a plain path, not importlib.resources: that import alone costs 17 ms at every start
         text = (Path(__file__).parent / "plans" / DEFAULT_PLAN).read_text(encoding="utf-8")
@@ -224,18 +228,104 @@ def load_plan(path: str | Path | None = None) -> Plan:
             raise PlanError(label, "", "不是 UTF-8 编码的文本文件，请用 UTF-8 另存") from None
         except OSError as e:
             raise PlanError(label, "", f"无法读取（{e.strerror}）") from None
+    data = _parse(text, label)
+    return _build(data, label)
+
+
+def _parse(text: str, label: str):
+    """The YAML data of `text`, from the parse cache when it holds exactly this text."""
+    entry = _cache_entry(text)
+    found = _cache_read(entry, text)
+    if found is not _MISS:
+        return found
+    import yaml  # local: a cache hit never imports it (17 ms)
+
     try:
         data = yaml.load(text, Loader=_loader())
-    except yaml.YAMLError as e:
+    except yaml.YAMLError as e:  # never cached: raised afresh on every run
         mark = getattr(e, "problem_mark", None)
         where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""
         raise PlanError(label, where, f"YAML 格式错误：{getattr(e, 'problem', e)}") from None
-    return _build(data, label)
+    _cache_write(entry, text, data)
+    return data
+
+
+# Parse cache.  `merge` of an empty folder must start about as fast as `import click`, and importing
+# PyYAML (17 ms) and parsing the plan (7 ms) each run was most of the difference, although the plan
+# file almost never changes.  An entry holds the plan's text and its parsed YAML data (marshal: a
+# builtin, and the data are only dict/list/str/int/float/bool/None); it is used only for exactly the
+# same text, so a name, an mtime or a crc32 collision can never give another plan's data.  Validation
+# (`_build`) runs on cached data as on fresh data.  Every failure of the cache is a miss: it can
+# make a run slower, never fail or different.  Bump the format when `_loader` changes what it returns.
+_CACHE_FORMAT = "xlsx-tool plan cache 1"
+_MISS = object()
+
+
+def _cache_dir() -> str | None:
+    """XLSX_TOOL_CACHE (empty: no cache), else the platform's per-user cache folder."""
+    env = os.environ.get("XLSX_TOOL_CACHE")
+    if env is not None:
+        return env or None
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser(r"~\AppData\Local")
+        path = os.path.join(base, "xlsx-tool", "cache")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):  # unset, empty or relative: the XDG default
+            base = os.path.join(os.path.expanduser("~"), ".cache")
+        path = os.path.join(base, "xlsx-tool")
+    return path if os.path.isabs(path) else None  # no home: no cache, never a folder under the cwd
+
+
+def _cache_entry(text: str) -> str | None:
+    """The entry's file for `text`: crc32 of the text (the entry itself holds the text to compare),
+    and the Python version, since marshal's format may change between versions."""
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    crc = zlib.crc32(text.encode("utf-8", "surrogatepass"))
+    return os.path.join(folder, f"plan-{crc:08x}-py{sys.version_info[0]}{sys.version_info[1]}.marshal")
+
+
+def _cache_read(entry: str | None, text: str):
+    """The cached data for exactly `text`, or _MISS."""
+    if entry is None:
+        return _MISS
+    try:
+        with open(entry, "rb") as f:
+            cached = marshal.loads(f.read())
+    except (OSError, EOFError, ValueError, TypeError, MemoryError):  # absent, unreadable, corrupt
+        return _MISS
+    if type(cached) is tuple and len(cached) == 3 and cached[0] == _CACHE_FORMAT and cached[1] == text:
+        return cached[2]
+    return _MISS  # another text with the same crc32, an old format, or a foreign file
+
+
+def _cache_write(entry: str | None, text: str, data) -> None:
+    """Store atomically (a temporary file in the same folder, then os.replace); never raises."""
+    if entry is None:
+        return
+    try:
+        blob = marshal.dumps((_CACHE_FORMAT, text, data))
+    except ValueError:  # e.g. an explicit !!timestamp gives a date: such a plan is not cached
+        return
+    tmp = f"{entry}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(entry), exist_ok=True)
+        with open(tmp, "xb") as f:
+            f.write(blob)
+        os.replace(tmp, entry)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def _loader():
     """libyaml's safe loader when present (the pure-Python one takes 60 ms for this plan), reading
-    dates as text: `_Fields` parses them, so that 2017-11-31 is an error that names its field."""
+    dates as text: `_Fields` parses them, so that 2017-11-31 is an error that names its field.
+    A change to what this returns must bump `_CACHE_FORMAT`: cached data would otherwise differ."""
     import yaml
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
