@@ -21,14 +21,14 @@ from xml.etree import ElementTree as ET
 
 import openpyxl
 import pytest
-import xlsxwriter
 
 import lo
 from insight_returns import MERGED_ON, RETURNS, D, expected_score, lost, merged_returns
-from xlsx_tool.form_writer import FONT_PROPS
+from xlsx_tool.layout import FONT_PROPS
 from xlsx_tool.merge import merge
 from xlsx_tool.stats_sheet import (STATS_SHEET, add_stats_sheet, category_stats, item_stats, overall_average,
                                    score_distribution, summary_stats)
+from xlsx_tool.xlsx_book import Book
 
 SHEET = "统计分析"  # written out: the tests pin the name people see
 NS = {
@@ -43,12 +43,11 @@ NS = {
 
 def stats_book(result, path: Path) -> Path:
     """A workbook as build_summary makes one: a sheet before, 统计分析, a sheet after."""
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                         "default_format_properties": dict(FONT_PROPS)})
+    wb = Book(FONT_PROPS)
     wb.add_worksheet("全部单位排名").write_string(0, 0, "排名")
-    add_stats_sheet(wb, result, FONT_PROPS)
+    add_stats_sheet(wb, result)
     wb.add_worksheet("文件清单").write_string(0, 0, "文件")
-    wb.close()
+    path.write_bytes(wb.close())
     return path
 
 

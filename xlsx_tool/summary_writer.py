@@ -1,13 +1,12 @@
 """Write a `MergeResult` as 评分汇总表.xlsx (附件3 per summary unit, plus overview sheets) and as JSON.
 
-Every text that came from a returned file is written with write_string: a reason
-starting with "=" stays text, never a formula.
+Every text that came from a returned file is written as text: a reason starting with "=" stays
+text, never a formula (this writer writes no formulas).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 from . import findings as FX
@@ -15,7 +14,8 @@ from .decimals import as_cell, as_text
 from .files import write_atomic
 from .layout import FONT_PROPS, SUMMARY_TEXT_KEEP
 from .merge import MergeResult, Row, SummaryResult
-from .table_body import Body, row_xml, splice
+from .table_body import Body, row_xml
+from .xlsx_book import PAGE_FOOTER, Book, row_px
 
 SUMMARY_FILE = "评分汇总表.xlsx"
 DETAIL_SHEET = "扣分明细"
@@ -55,21 +55,14 @@ def sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
-WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                    "strings_to_urls": False, "default_format_properties": dict(FONT_PROPS)}
 LINE_PT, PAD_PT, MAX_ROW_PT = 14, 4, 409  # a wrapped line of 宋体 10.5; Excel's tallest row
 
 
 class _Book:
-    """An xlsxwriter workbook whose tables' bodies are written by `table_body` (see there why)."""
+    """A workbook of titled tables (xlsx_book), whose long bodies are generated row by row (table_body)."""
 
     def __init__(self, **properties):
-        import xlsxwriter
-
-        self.buf = io.BytesIO()
-        wb = self.wb = xlsxwriter.Workbook(self.buf, WORKBOOK_OPTIONS)
-        if properties:
-            wb.set_properties(properties)
+        wb = self.wb = Book(FONT_PROPS, **properties)
         f = {**FONT_PROPS}
         self.title = wb.add_format({**f, "bold": True, "font_size": 15, "align": "center", "valign": "vcenter"})
         self.info = wb.add_format({**f, "valign": "vcenter"})
@@ -80,10 +73,6 @@ class _Book:
         self.num = wb.add_format({**f, "border": 1, "valign": "vcenter", "align": "center", "num_format": "0.##"})
         self.error = wb.add_format({**f, "border": 1, "valign": "vcenter", "align": "center", "font_color": "#C00000", "bold": True})
         self.warn = wb.add_format({**f, "border": 1, "valign": "vcenter", "align": "center", "font_color": "#9C5700"})
-        # The body rows name formats by xlsxwriter's index; asking for it now is what writing a
-        # cell with the format would do, so the formats are in styles.xml.
-        self.xf = {id(fmt): fmt._get_xf_index() for fmt in (self.text, self.center, self.num, self.error, self.warn)}
-        self.bodies: dict[str, Body] = {}
 
     def table(self, ws, headers, widths, rows, count=None, landscape=True, title=None, info=None):
         """A titled, bordered table that prints on A4 one page wide with its header on every page.
@@ -108,33 +97,27 @@ class _Book:
         n = len(rows) if count is None else count
         if n:
             per_line = [max(1, int(w / 2) - 1) for w in widths]  # CJK characters a line holds
-            self.bodies[f"xl/worksheets/sheet{ws.index + 1}.xml"] = Body(
-                header_row, header_row + n, last, lambda: self._rows(rows, header_row + 1, per_line))
+            ws.body = Body(header_row, header_row + n, last, lambda: self._rows(rows, header_row + 1, per_line))
         r = header_row + n
-        ws.set_paper(9)
-        if landscape:
-            ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(header_row)
-        ws.center_horizontally()
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        ws.set_footer("&C第 &P 页，共 &N 页")
-        ws.freeze_panes(header_row + 1, 0)
+        ws.landscape = landscape
+        ws.fit_width = True
+        ws.title_rows = header_row
+        ws.center = True
+        ws.footer = PAGE_FOOTER
+        ws.frozen_rows = header_row + 1
         if n:
-            ws.autofilter(header_row, 0, r, last)
+            ws.filter = (header_row, 0, r, last)
         return r
 
     def _rows(self, rows, first: int, per_line: list[int]):
-        xf = self.xf
-        s_text, s_num = xf[id(self.text)], xf[id(self.num)]
+        s_text, s_num = self.text, self.num
         for r, values in enumerate(rows, first):
             lines = 1
             cells = []
             for c, v in enumerate(values):
                 s = None
                 if type(v) is tuple:
-                    v, fmt = v
-                    s = xf[id(fmt)]
+                    v, s = v
                 if v is None or v == "":
                     cells.append((None, s or s_text))
                 elif isinstance(v, str):
@@ -148,12 +131,11 @@ class _Book:
                     cells.append((v, s or s_num))
                 else:
                     cells.append((str(v), s or s_text))
-            # whole pixels, as xlsxwriter's set_row stores a height
-            yield row_xml(r, cells, int(min(MAX_ROW_PT, LINE_PT * lines + PAD_PT) * 4 / 3 + 0.5) * 0.75 if lines > 1 else None)
+            # whole pixels, as Excel stores a height
+            yield row_xml(r, cells, row_px(min(MAX_ROW_PT, LINE_PT * lines + PAD_PT)) * 0.75 if lines > 1 else None)
 
     def close(self) -> bytes:
-        self.wb.close()
-        return splice(self.buf.getvalue(), self.bodies)
+        return self.wb.close()
 
 
 def build_summary(result: MergeResult) -> bytes:
@@ -204,7 +186,7 @@ def build_summary(result: MergeResult) -> bytes:
 
     from .stats_sheet import STATS_SHEET, add_stats_sheet
 
-    add_stats_sheet(wb, result, FONT_PROPS, sheet_name=sheet_name(STATS_SHEET, used))
+    add_stats_sheet(wb, result, sheet_name=sheet_name(STATS_SHEET, used))
 
     # 扣分明细: one row per deduction; next quarter's `generate --previous` reads it back
     ws = wb.add_worksheet(sheet_name(DETAIL_SHEET, used))

@@ -1,35 +1,31 @@
-"""The bodies of long tables, written straight as SpreadsheetML into a workbook xlsxwriter wrote.
+"""The bodies of long tables, and the zip that holds the workbook (see xlsx_book).
 
-xlsxwriter costs several microseconds a cell (an object per cell, then an XML-writer call per
-attribute) and holds every cell until it closes; the summary of 10,000 returns has some 300,000
-cells.  So the parts that need its features (formats, merges, charts, page setup, titles and
-headers) stay with xlsxwriter, and the rows under a table's header, plain values with one format
-each, are generated here, row by row, while the finished package is copied into its final zip:
-no cell is ever held as an object.
+The summary of 10,000 returns has some 300,000 cells.  The rows under a table's header, plain
+values with one format each, are generated as SpreadsheetML row by row while the sheet part is
+compressed: no cell is ever held as an object.  With many rows, the sheets are shared out between
+this process and a forked one (`background`), each compressing about half the cells.
 
-Strings are written inline (<is><t>), as xlsxwriter itself does in its constant_memory mode, with
-the same escapes; styles are xlsxwriter's own format indices.
+Strings are written inline (<is><t>), with the escapes Excel uses.
 """
 
 from __future__ import annotations
 
-import io
 import re
 import struct
-import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .background import in_background
-from .layout import col_index, col_letters
+from .layout import col_letters
 
 _COLS = [chr(65 + i) for i in range(26)]
 _CONTROL = re.compile(r"[\x00-\x08\x0B-\x1F\uFFFE\uFFFF]")
 _LITERAL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
-_DIMENSION = re.compile(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>')
-FLUSH_ROWS = 256  # rows joined before each write to the compressor
 MAX_CELL_CHARS = 32767
+FLUSH_ROWS = 256  # rows joined before each write to the compressor
+DEFLATED = 8  # the zip method number
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # as xlsxwriter dates its parts: the workbook is dated in docProps/core.xml
 
 
 def text_xml(s: str) -> str:
@@ -68,8 +64,7 @@ def row_xml(r: int, cells: Iterable[tuple[object, int]], height: float | None = 
     return "".join(parts)
 
 
-@dataclass
-class Body:
+class Body(NamedTuple):
     """Rows to put under row `after` (0-based, the header) of one sheet: `rows()` yields each row's
     XML, rows after+1 … last; `last_col` is the table's last column (0-based)."""
 
@@ -79,41 +74,7 @@ class Body:
     rows: Callable[[], Iterator[str]]
 
 
-def _insert_point(xml: str, after: int) -> int:
-    """Just after row `after` (0-based) in xlsxwriter's sheet XML, before any later row."""
-    start = xml.find(f'<row r="{after + 1}"')
-    if start < 0:
-        raise ValueError(f"row {after + 1} not found")
-    end = xml.find("</row>", start)
-    return end + len("</row>")
-
-
-def _with_dimension(head: str, body: Body) -> str:
-    m = _DIMENSION.search(head)
-    if not m:
-        return head
-    end_col, end_row = (m.group(3), int(m.group(4))) if m.group(3) else (m.group(1), int(m.group(2)))
-    col = col_letters(max(col_index(end_col), body.last_col))
-    row = max(end_row, body.last + 1)
-    return head[: m.start()] + f'<dimension ref="{m.group(1)}{m.group(2)}:{col}{row}"/>' + head[m.end():]
-
-
 PARALLEL_ROWS = 20_000  # rows in all bodies from which half of them are written on the other core
-
-
-def _sheet_chunks(xml: bytes, body: Body) -> Iterator[bytes]:
-    """The sheet part with its body: the head (with the table's extent), the rows, the tail."""
-    text = xml.decode("utf-8")
-    at = _insert_point(text, body.after)
-    yield _with_dimension(text[:at], body).encode("utf-8")
-    buf: list[str] = []
-    for row in body.rows():
-        buf.append(row)
-        if len(buf) >= FLUSH_ROWS:
-            yield "".join(buf).encode("utf-8")
-            buf.clear()
-    yield "".join(buf).encode("utf-8")
-    yield text[at:].encode("utf-8")
 
 
 def _deflate(chunks: Iterable[bytes], level: int) -> tuple[int, int, bytes]:
@@ -128,21 +89,21 @@ def _deflate(chunks: Iterable[bytes], level: int) -> tuple[int, int, bytes]:
     return crc, size, b"".join(out)
 
 
-def _zip(members: list[tuple[zipfile.ZipInfo, tuple[int, int, bytes]]]) -> bytes:
+def _zip(members: list[tuple[str, tuple[int, int, bytes]]]) -> bytes:
     """A zip of deflated members, in order: local headers, data, central directory (no zip64: a
     summary is far below 4 GB)."""
     local, central = [], []
     offset = 0
-    for info, (crc, size, data) in members:
-        name = info.filename.encode("utf-8")
+    for filename, (crc, size, data) in members:
+        name = filename.encode("utf-8")
         flags = 0x800 if not name.isascii() else 0
-        y, mo, d, h, mi, s = info.date_time
+        y, mo, d, h, mi, s = ZIP_DATE
         dos_time, dos_date = h << 11 | mi << 5 | s // 2, (y - 1980) << 9 | mo << 5 | d
-        head = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, zipfile.ZIP_DEFLATED, dos_time, dos_date,
+        head = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, DEFLATED, dos_time, dos_date,
                            crc, len(data), size, len(name), 0) + name
-        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", info.create_system << 8 | 20, 20, flags,
-                                   zipfile.ZIP_DEFLATED, dos_time, dos_date, crc, len(data), size, len(name), 0, 0, 0,
-                                   0, info.external_attr, offset) + name)
+        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 3 << 8 | 20, 20, flags,
+                                   DEFLATED, dos_time, dos_date, crc, len(data), size, len(name), 0, 0, 0,
+                                   0, 0o600 << 16, offset) + name)
         local += [head, data]
         offset += len(head) + len(data)
     directory = b"".join(central)
@@ -161,24 +122,26 @@ def _halves(cells: dict[str, int]) -> tuple[list[str], list[str]]:
     return sides
 
 
-def splice(package: bytes, bodies: dict[str, Body], compresslevel: int = 1) -> bytes:
-    """The package xlsxwriter wrote, member by member and in the same order, with each Body written
-    into its sheet part (`xl/worksheets/sheetN.xml`).  Level 1: the bodies are long runs of similar
-    XML, compressed almost as well and three times faster than at 6.  Many rows: the bodies are
-    shared out between this process and a forked one, each writing about half the rows."""
-    src = zipfile.ZipFile(io.BytesIO(package))
-    infos = src.infolist()
-    parts = {i.filename: src.read(i) for i in infos}
-    sheets = [n for n in parts if n in bodies]
-    if sum(bodies[n].last - bodies[n].after for n in sheets) >= PARALLEL_ROWS:
-        mine, theirs = _halves({n: (bodies[n].last - bodies[n].after) * (bodies[n].last_col + 1) for n in sheets})
+def pack(members: list[tuple[str, bytes | Callable[[], Iterable[bytes]]]], bodies: dict[str, Body],
+         compresslevel: int = 1) -> bytes:
+    """The zip of a workbook's parts, in order: each member is its bytes, or a function that yields
+    them in pieces (a sheet with a Body).  `bodies` are those sheets' Bodies: with PARALLEL_ROWS rows
+    or more in all, the sheets are shared out with a forked process, by their number of cells.
+    Level 1: the bodies are long runs of similar XML, compressed almost as well and three times
+    faster than at 6."""
+    parts = dict(members)
+    if sum(b.last - b.after for b in bodies.values()) >= PARALLEL_ROWS:
+        mine, theirs = _halves({n: (b.last - b.after) * (b.last_col + 1) for n, b in bodies.items()})
     else:
-        mine, theirs = sheets, []
+        mine, theirs = list(bodies), []
 
     def write(names: list[str]) -> dict[str, tuple[int, int, bytes]]:
-        return {n: _deflate(_sheet_chunks(parts[n], bodies[n]), compresslevel) for n in names}
+        return {n: _deflate(parts[n](), compresslevel) for n in names}
 
     later = in_background(lambda: write(theirs)) if theirs else dict
     done = write(mine)
     done.update(later())
-    return _zip([(i, done.get(i.filename) or _deflate([parts[i.filename]], compresslevel)) for i in infos])
+    for name, part in members:
+        if name not in done:
+            done[name] = _deflate([part] if isinstance(part, bytes) else part(), compresslevel)
+    return _zip([(name, done[name]) for name, _ in members])
