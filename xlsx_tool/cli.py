@@ -36,6 +36,28 @@ HELP = click.help_option("-h", "--help", help="显示本帮助并退出。")
 PLAN_HELP = "方案文件（YAML）；不写则使用内置的 2017 年第三季度方案。"
 
 
+class _Date(click.ParamType):
+    """A day written 2017-11-06.  (click.DateTime parses with strptime, whose import alone costs 2 ms at every start.)"""
+
+    name = "日期"
+
+    def convert(self, value, param, ctx):
+        import datetime as dt
+
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip()
+        try:
+            if len(text) == 10 and text[4] == text[7] == "-":
+                return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        self.fail(f"“{value}”不是有效的日期，请写成 2017-11-06 这样的格式。", param, ctx)
+
+
+DATE = _Date()
+
+
 class UserError(click.ClickException):
     exit_code = 2
 
@@ -78,7 +100,7 @@ def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb
     total = sum(1 for x in src.rglob("*") if x.is_file()) if sys.stderr.isatty() else 0
     bar, tick = _progress(total, "正在读取")
     try:
-        return merge(plan, src, limits, progress=tick, today=merged_on.date() if merged_on else None)
+        return merge(plan, src, limits, progress=tick, today=merged_on)
     finally:
         if bar:
             bar.__exit__(None, None, None)
@@ -110,7 +132,7 @@ def _read_options(f):
     for opt in reversed([
         click.argument("collected_dir", type=click.Path(), default="collected"),
         click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP),
-        click.option("--date", "merged_on", type=click.DateTime(["%Y-%m-%d"]), help="汇总时间，默认今天（如 2017-11-06）。"),
+        click.option("--date", "merged_on", type=DATE, help="汇总时间，默认今天（如 2017-11-06）。"),
         click.option("--max-file-mb", type=click.IntRange(1), default=20, show_default=True, help="单个文件大小上限（MB）。"),
         click.option("--max-unzipped-mb", type=click.IntRange(1), default=50, show_default=True,
                      help="单个文件解压后大小上限（MB）。"),
@@ -277,8 +299,6 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
 
     退出码：0 无错误；1 发现错误（汇总表照常生成）；2 用法或方案错误；3 无法写入输出。
     """
-    import json
-
     from .findings import ERROR, INFO, WARNING
     from .summary_writer import SUMMARY_FILE, to_json, write_summary
 
@@ -296,6 +316,8 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
         out_stream = click.get_text_stream("stdout")
         # one line: json.dumps without indent is the C encoder, four times faster than json.dump
         # (10,000 units: 0.5 s instead of 2 s); read it with a program (jq, Python), not by eye
+        import json
+
         out_stream.write(json.dumps(to_json(result), ensure_ascii=False))
         out_stream.write("\n")
     say = (lambda m: click.echo(m, err=True)) if as_json else click.echo
@@ -346,7 +368,7 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
 @HELP
 @click.argument("collected_dir", type=click.Path(), default="collected")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
-@click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), help="按这一天计算剩余天数，默认今天。")
+@click.option("--date", "today", type=DATE, help="按这一天计算剩余天数，默认今天。")
 @click.option("--all", "show_all", is_flag=True, help="也列出已交齐的汇总单位的单位名单。")
 def status(collected_dir, plan_file, today, show_all):
     """收表进度：每个汇总单位已交几份、谁还没交（附组长、联络员电话）、离截止还有几天。
@@ -362,7 +384,7 @@ def status(collected_dir, plan_file, today, show_all):
     src = Path(collected_dir)
     if not src.is_dir():
         raise UserError(f"找不到文件夹 {src}。")
-    day = today.date() if today else dt.date.today()
+    day = today or dt.date.today()
     result = run(p, src, today=day)
     left = (p.deadline - day).days
     when = (f"距上报截止（{p.deadline:%m月%d日}）还有 {left} 天" if left > 0 else

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -115,7 +114,9 @@ def _period_of(title: str) -> tuple[str, str] | None:
 
 def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
     """Read, identify and score one source; any problem is a refusal, never an exception."""
-    # The readers load with the first file (a merge of an empty folder starts without them).
+    # The readers (and hashlib) load with the first file: a merge of an empty folder starts without them.
+    from hashlib import sha256
+
     from .book_reader import BookError, open_book
     from .form_reader import read_form
     from .scoring import score_form
@@ -128,7 +129,7 @@ def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
         rec.reason = f.message
         return rec
     rec.size = len(src.data)
-    rec.sha256 = hashlib.sha256(src.data).hexdigest()
+    rec.sha256 = sha256(src.data).hexdigest()
     try:
         book = open_book(src.data, src.suffix, limits)
         if book.has_macros:

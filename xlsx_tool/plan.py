@@ -9,8 +9,6 @@ that is not the sum of the items) are findings of `plan_check`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import marshal
 import os
 import re
@@ -119,6 +117,9 @@ class Rubric:
     @cached_property  # read for every returned file
     def fingerprint(self) -> str:
         """Short hash of what scoring depends on: item numbers, texts, maxima, steps, limits."""
+        import hashlib  # here: only merging needs it (3 ms at start)
+        import json
+
         canon = [[it.seq, it.text, str(it.max), str(it.step), str(it.limit)] for it in self.items]
         blob = json.dumps(canon, ensure_ascii=False, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
