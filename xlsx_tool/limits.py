@@ -6,13 +6,12 @@ readers (their regular expressions take a noticeable part of a short run's start
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MB = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):  # not a frozen dataclass: 0.07 ms to define at start instead of 0.9 ms
     max_file_bytes: int = 20 * MB  # a real form is 10-30 KB
     max_unzipped_bytes: int = 50 * MB
     max_cells: int = 200_000

@@ -257,7 +257,7 @@ class _Sheet:
 
     def put(self, r: int, c: int, v, fmt) -> None:
         v = _cell_value(v)
-        if isinstance(v, tuple):
+        if type(v) is tuple:  # (value, format)
             v, fmt = _cell_value(v[0]), v[1]
         if v is None or v == "":
             # No cell record: a formatted blank would be cached as 0 in the charts' data (as xlsxwriter
