@@ -17,6 +17,7 @@ Long tables are a `Body`: rows generated while the sheet is compressed, never he
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +91,18 @@ def _num(v) -> str:
 # --------------------------------------------------------------------------- formats
 
 
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+_ALLOWED = {  # the values this writer can write (thin borders, #RRGGBB colours, format codes as text)
+    "border": lambda v: v in (0, 1),
+    "align": lambda v: v in ("left", "center", "right"),
+    "valign": lambda v: v in ("top", "vcenter", "bottom"),
+    "font_color": lambda v: isinstance(v, str) and bool(_COLOR.fullmatch(v)),
+    "bg_color": lambda v: isinstance(v, str) and bool(_COLOR.fullmatch(v)),
+    "num_format": lambda v: isinstance(v, str),
+    "font_size": lambda v: isinstance(v, (int, float)) and 1 <= v <= 409,
+}
+
+
 class Styles:
     """Cell formats by their properties (xlsxwriter's names: bold, font_size, font_color, align,
     valign, text_wrap, border, bg_color, num_format) -> the index of their <xf> in styles.xml."""
@@ -102,9 +115,11 @@ class Styles:
         self.index: dict[tuple, int] = {self.xfs[0]: 0}
 
     def add(self, props: dict) -> int:
+        # Refuse rather than write a cell that silently looks different, or XML Excel must repair.
         unknown = {k for k in props if k not in self._KEYS and (k not in self.font or props[k] != self.font[k])}
-        if unknown:  # rather than a cell that silently looks different
-            raise ValueError(f"unsupported format properties: {sorted(unknown)}")
+        bad = [k for k, ok in _ALLOWED.items() if k in props and props[k] is not None and not ok(props[k])]
+        if unknown or bad:
+            raise ValueError(f"unsupported format properties: {sorted(unknown) + [f'{k}={props[k]!r}' for k in bad]}")
         key = tuple(props.get(k) for k in self._KEYS)
         if key not in self.index:
             self.index[key] = len(self.xfs)
@@ -198,6 +213,8 @@ class Sheet:
         """A str, int or float (a bool is written as text), or None for a formatted blank."""
         if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool):
             value = str(value)
+        elif type(value) is float and not math.isfinite(value):  # <v>NAN</v> is a file Excel cannot open
+            raise ValueError(f"{self.name}!{a1(r, c)}: {value} is not a number a cell can hold")
         self.cells.setdefault(r, {})[c] = (value, style)
 
     write_string = write_number = write
@@ -377,7 +394,8 @@ class Book:
                 out.append(("Print_Area", s, f"{q}!{_abs(r1, c1)}:{_abs(r2, c2)}", False))
             if s.title_rows is not None:
                 out.append(("Print_Titles", s, f"{q}!${s.title_rows + 1}:${s.title_rows + 1}", False))
-        return sorted(out, key=lambda d: (d[0].lower(), d[1].name.lower()))
+        # xlsxwriter's key: the closing quote of a quoted sheet name takes part in the order
+        return sorted(out, key=lambda d: f"{d[0].lower()}::{quote_sheetname(d[1].name).lstrip(chr(39)).lower()}")
 
     def close(self) -> bytes:
         charts = [(s, ch) for s in self.sheets for ch in s.charts]
