@@ -68,7 +68,6 @@ def quote_sheetname(name: str) -> str:
     return "'" + name.replace("'", "''") + "'" if quote else name
 
 
-
 def col_px(width: float) -> int:
     """A column width in characters as pixels, as Excel (and xlsxwriter) convert it (0: hidden)."""
     return int(width * (MAX_DIGIT_PX + PADDING_PX) + 0.5) if width < 1 else int(width * MAX_DIGIT_PX + 0.5) + PADDING_PX
@@ -188,8 +187,8 @@ class Styles:
 class Sheet:
     """One worksheet.  Rows and columns are 0-based, as in xlsxwriter (whose method names it keeps)."""
 
-    def __init__(self, book: "Book", name: str, index: int):
-        self.book, self.name, self.index = book, name, index
+    def __init__(self, name: str, index: int):
+        self.name, self.index = name, index
         self.cells: dict[int, dict[int, tuple[object, int]]] = {}
         self.heights: dict[int, float] = {}  # row -> points
         self.widths: dict[int, float] = {}  # col -> characters
@@ -251,9 +250,9 @@ class Sheet:
     def _row(self, r: int, cells: dict[int, tuple[object, int]]) -> str:
         n = r + 1
         if r in self.heights:
-            ht = row_px(self.heights[r]) * 0.75
-            parts = [f'<row r="{n}" ht="{ht:g}" customHeight="1">' if row_px(self.heights[r]) != DEFAULT_ROW_PX
-                     else f'<row r="{n}" ht="{ht:g}">']
+            px = row_px(self.heights[r])
+            custom = ' customHeight="1"' if px != DEFAULT_ROW_PX else ""
+            parts = [f'<row r="{n}" ht="{px * 0.75:g}"{custom}>']
         else:
             parts = [f'<row r="{n}">']
         for c in sorted(cells):
@@ -296,6 +295,8 @@ class Sheet:
         out.append("<sheetData>")
         body = self.body
         if body:
+            if any(body.after < r <= body.last for r in rows):  # rows must come in order, each once
+                raise ValueError(f"{self.name}: cells written in the rows of its table body")
             out.append(self._rows_xml([r for r in rows if r <= body.after]))
             yield "".join(out).encode("utf-8")
             buf: list[str] = []
@@ -342,6 +343,7 @@ class Sheet:
                        f'dxfId="0" priority="1"><formula>LEN(TRIM({self.blank_borders[0]}))=0</formula></cfRule>'
                        "</conditionalFormatting>")
         out.append('<printOptions horizontalCentered="1"/>' if self.center else "")
+        # every sheet prints on A4 with these margins (inches): the only ones the workbooks use
         out.append('<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>')
         setup = '<pageSetup paperSize="9"'
         if self.scale != 100:
@@ -377,7 +379,7 @@ class Book:
         return self.styles.add(props)
 
     def add_worksheet(self, name: str) -> Sheet:
-        sheet = Sheet(self, name, len(self.sheets))
+        sheet = Sheet(name, len(self.sheets))
         self.sheets.append(sheet)
         return sheet
 
