@@ -438,6 +438,11 @@ def demo(directory, seed):
 
 
 def main():
+    import gc
+
+    # Everything made so far (modules, classes, click's commands) lives until the end: moved out of
+    # the collector's sight, a collection no longer walks it (a full one did, in every merge's start).
+    gc.freeze()
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:

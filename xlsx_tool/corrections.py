@@ -60,6 +60,10 @@ def build_lists(result: MergeResult) -> Iterator[tuple[str, bytes]]:
 
 def write_lists(result: MergeResult, out_dir: Path) -> list[Path]:
     """Replace out_dir/退回修改清单/ as a whole; returns the lists written."""
+    folder = Path(out_dir) / FOLDER
+    if not correction_lines(result) and (not folder.exists() or folder.is_dir() and not any(folder.iterdir())):
+        folder.mkdir(parents=True, exist_ok=True)  # nothing to write and nothing to take away: no staging
+        return []
     written = []
     with staged_dir(Path(out_dir)) as stage:
         folder = stage / FOLDER
