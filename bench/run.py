@@ -1002,23 +1002,28 @@ def bench_n(n: int, args, work: Path) -> dict:
     res["fill"]["in_zips"] = len(d["zipped"])
     files_on_disk = sum(1 for p in collected.rglob("*") if p.is_file())
 
-    log(f"N={n}: merge (CLI, end to end, {args.merge_runs} runs, each just after a floor)")
+    log(f"N={n}: merge (CLI, end to end, {args.merge_runs} runs, each between two floors)")
     # The median of a few runs: on a shared machine one run can take half as long again as the next,
     # and the machine's speed drifts over minutes.  So each run is paired with the floor timed just
-    # before it, on the same files, and the ratio is taken per pair (see the targets).
+    # before and just after it (the mean of the two), on the same files, and the ratio is taken per
+    # pair (see the targets).
     xlsx = sorted(str(p) for p in collected.rglob("*.xlsx") if not p.name.startswith("~$"))
     floor_files = sorted(random.Random(args.seed + 3).sample(xlsx, min(4 * args.sample, len(xlsx))))
     runs = []
+    floor = lambda: time_loop(read_floor, floor_files, FAST_REPEATS) / len(floor_files) * 1000  # noqa: E731
+    wait_quiet("floor before the merges")
+    before = floor()
     for _ in range(args.merge_runs):
-        wait_quiet("floor before a merge")
-        floor_ms = time_loop(read_floor, floor_files, FAST_REPEATS) / len(floor_files) * 1000
         run = run_measured([PY, "-m", "xlsx_tool", "merge", str(collected), "--plan", str(plan_path),
                             "--out", str(base / "out"), "--date", MERGE_DATE])
-        run["floor_before_ms"] = floor_ms
+        after = floor()  # a floor on each side of every run: its own, the mean of the two
+        run["floor_before_ms"], run["floor_after_ms"] = before, after
+        run["floor_ms"] = (before + after) / 2
         runs.append(run)
+        before = after
     m = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
     m["runs_wall_s"] = [r["wall_s"] for r in runs]
-    m["runs_floor_ms"] = [r["floor_before_ms"] for r in runs]
+    m["runs_floor_ms"] = [r["floor_ms"] for r in runs]
     m["returns"] = n - sum(1 for v in d["kinds"].values() if v == "missing")
     m["files_on_disk"] = files_on_disk
     res["merge"] = m
@@ -1105,7 +1110,7 @@ def verdicts(results: dict) -> list[dict]:
     at = f"N={ns[-1]}"
     m, r, g, w = big["merge"], big["readers"], big["generate"], big["writers"]
     floor = r["floor"]["per_file_ms"]
-    check("merge per file within 3x of the floor (median of the runs, each against the floor timed just before it)",
+    check("merge per file within 3x of the floor (median of the runs, each against the floors timed just before and after it)",
           m["x_floor_paired"] <= T_MERGE_FLOOR,
           f"{m['x_floor_paired']:.1f}x (runs: " + ", ".join(
               f"{w / m['workbooks'] * 1000:.3f} ms / {f:.3f} ms = {x:.1f}x"
@@ -1223,7 +1228,7 @@ def main() -> None:
                     help="files per slow alternative (openpyxl, pandas); fast readers use 4x this (default 500)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for filling and 2-process floors")
     ap.add_argument("--seed", type=int, default=5)
-    ap.add_argument("--startup-runs", type=int, default=9)
+    ap.add_argument("--startup-runs", type=int, default=21, help="rounds of the startup commands (default 21)")
     ap.add_argument("--merge-runs", type=int, default=3, help="end-to-end merges per N; the median is reported (default 3)")
     ap.add_argument("--no-startup", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile read_source, build_form and build_summary; -X importtime of an empty merge "
