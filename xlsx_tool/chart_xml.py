@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from numbers import Rational
 
 from .layout import col_letters
+from .table_body import text_xml
 from .xlsx_book import quote_sheetname
 
 __all__ = ["Font", "Series", "ColumnChart", "chart_part", "anchor", "drawing_part", "drawing_rels"]
@@ -95,8 +96,6 @@ class ColumnChart:
 # --------------------------------------------------------------------------- XML, as xlsxwriter writes it
 
 _NEEDS_ESCAPE = re.compile('["&<>\n]')
-_ESCAPED_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 
 
 def _attr(v) -> str:
@@ -108,14 +107,8 @@ def _attr(v) -> str:
 
 
 def _text(v) -> str:
-    # Element text: & < > (not quotes), then control characters as Excel's _xHHHH_.
-    if not isinstance(v, str):
-        return str(v)
-    if _NEEDS_ESCAPE.search(v):
-        v = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    v = _ESCAPED_ESCAPE.sub(r"_x005F\1", v)
-    v = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", v)
-    return v.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    # Element text: & < > (not quotes), and control characters as Excel's _xHHHH_.
+    return text_xml(v) if isinstance(v, str) else str(v)
 
 
 class _Xml:

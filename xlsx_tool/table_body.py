@@ -22,6 +22,7 @@ from .layout import col_letters
 _COLS = [chr(65 + i) for i in range(26)]
 _CONTROL = re.compile(r"[\x00-\x08\x0B-\x1F\uFFFE\uFFFF]")
 _LITERAL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0B-\x1F\uFFFE\uFFFF]|_x")  # anything text_xml changes
 MAX_CELL_CHARS = 32767
 FLUSH_ROWS = 256  # rows joined before each write to the compressor
 DEFLATED = 8  # the zip method number
@@ -31,6 +32,8 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # as xlsxwriter dates its parts: the workbook 
 def text_xml(s: str) -> str:
     """Element text as Excel stores it: XML escapes, and control characters as _xHHHH_ (a literal
     "_x0041_" in the text is protected as "_x005F_x0041_"), as xlsxwriter's shared strings do."""
+    if not _SPECIAL.search(s):  # the usual text: one scan
+        return s
     if "_x" in s:
         s = _LITERAL_ESCAPE.sub(r"_x005F\1", s)
     if "&" in s:
@@ -47,10 +50,10 @@ def text_xml(s: str) -> str:
 def row_xml(r: int, cells: Iterable[tuple[object, int]], height: float | None = None) -> str:
     """One <row>: r is 0-based; cells are (value, style index) from column A on.  A value is a str,
     an int or float, or None for a blank cell that keeps its format (borders)."""
-    n = r + 1
+    n = str(r + 1)
     parts = [f'<row r="{n}" ht="{height:g}" customHeight="1">' if height else f'<row r="{n}">']
     for c, (v, s) in enumerate(cells):
-        ref = (_COLS[c] if c < 26 else col_letters(c)) + str(n)
+        ref = (_COLS[c] if c < 26 else col_letters(c)) + n
         if v is None:
             parts.append(f'<c r="{ref}" s="{s}"/>')
         elif type(v) is str:
