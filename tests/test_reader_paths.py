@@ -283,9 +283,25 @@ def assert_sheet_refused_in_chinese(data: bytes) -> None:
     assert english_words(ei.value.why) == [], ei.value.why
 
 
+@pytest.fixture(params=["zlib-ng", "zlib"])
+def inflater(request, monkeypatch):
+    """The reader inflates with zlib-ng when it is installed, else with zlib: both must behave alike."""
+    if request.param == "zlib":
+        monkeypatch.setattr(book_reader, "_inflater", zlib)
+    else:
+        pytest.importorskip("zlib_ng")  # a dependency: only a bare checkout lacks it
+        assert book_reader._inflater is not zlib
+    return request.param
+
+
+def test_both_inflaters_read_the_same(inflater, paths):
+    fast, general = read_both(mixed_book(), paths)
+    assert fast.cells == general.cells == MIXED_CELLS and fast.formulas == MIXED_FORMULAS
+
+
 # At 0 the flip breaks the stream itself (zlib.error); further in, it inflates to wrong bytes (CRC-32).
 @pytest.mark.parametrize("where", [0.0, 0.25, 0.5, 0.75])
-def test_corrupted_deflate_stream_is_refused_in_chinese(where):
+def test_corrupted_deflate_stream_is_refused_in_chinese(where, inflater):
     data = mixed_book()
     zi = zipfile.ZipFile(io.BytesIO(data)).getinfo(SHEET_PART)
     assert zi.compress_type == zipfile.ZIP_DEFLATED
@@ -361,7 +377,7 @@ def test_bad_local_header_signature_is_refused_in_chinese():
 
 @pytest.mark.parametrize("member", [SHEET_PART, STRINGS_PART])
 @pytest.mark.parametrize("fix_crc", [False, True], ids=["crc-as-is", "crc-of-truncated"])
-def test_member_claiming_a_smaller_size_is_refused(member, fix_crc):
+def test_member_claiming_a_smaller_size_is_refused(member, fix_crc, inflater):
     """A lying size must not cut the part short, even when the CRC-32 is made to match the cut part
     (then only inflating one byte past the claim notices)."""
     data = mixed_book()
