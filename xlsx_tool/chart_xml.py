@@ -429,37 +429,29 @@ def anchor(row: int, col: int, x_offset: int, y_offset: int, width: int, height:
     `_position_object_emus` computes it: ((col, col_off, row, row_off) of its top-left corner,
     the same of its bottom-right), offsets in EMUs.  col_px(c) / row_px(r) give the pixel size of a
     column / row (0 when hidden); see xlsx_book's col_px, row_px and their defaults."""
-    x1, y1 = x_offset, y_offset
-    width, height = int(0.5 + width), int(0.5 + height)
-    while x1 < 0 and col > 0:  # negative offsets reach into earlier cells
-        x1 += col_px(col - 1)
-        col -= 1
-    while y1 < 0 and row > 0:
-        y1 += row_px(row - 1)
-        row -= 1
-    x1, y1 = max(0, x1), max(0, y1)
-    while x1 >= col_px(col):
-        x1 -= col_px(col)
-        col += 1
-    while y1 >= row_px(row):
-        y1 -= row_px(row)
-        row += 1
-    col_end, row_end = col, row
-    if col_px(col) > 0:
-        width += x1
-    if row_px(row) > 0:
-        height += y1
-    while width >= col_px(col_end):
-        width -= col_px(col_end)
-        col_end += 1
-    while height >= row_px(row_end):
-        height -= row_px(row_end)
-        row_end += 1
+    col, x1 = _settle(col, x_offset, col_px)
+    row, y1 = _settle(row, y_offset, row_px)
+    # the far corner: the size counted from the near corner's offset (not in a hidden column or row)
+    col_end, x2 = _settle(col, int(0.5 + width) + (x1 if col_px(col) > 0 else 0), col_px)
+    row_end, y2 = _settle(row, int(0.5 + height) + (y1 if row_px(row) > 0 else 0), row_px)
 
     def emu(px):
         return int(0.5 + _EMU_PER_PX * px)
 
-    return (col, emu(x1), row, emu(y1)), (col_end, emu(width), row_end, emu(height))
+    return (col, emu(x1), row, emu(y1)), (col_end, emu(x2), row_end, emu(y2))
+
+
+def _settle(index: int, offset: int, size) -> tuple[int, int]:
+    """(column or row, offset in it) where an offset from the start of `index` lands: a negative one
+    reaches back into earlier cells (not before the first), one past the cell's size into later ones."""
+    while offset < 0 and index > 0:
+        index -= 1
+        offset += size(index)
+    offset = max(0, offset)
+    while offset >= size(index):
+        offset -= size(index)
+        index += 1
+    return index, offset
 
 
 def drawing_part(anchors: list) -> bytes:
