@@ -27,21 +27,17 @@ import re
 from dataclasses import dataclass
 from numbers import Rational
 
-from .layout import col_letters
 from .table_body import text_xml
-from .xlsx_book import quote_sheetname
+from .xlsx_book import NS_PKG_REL, NS_REL, XML_HEAD, absolute, quote_sheetname
 
 __all__ = ["Font", "Series", "ColumnChart", "chart_part", "anchor", "drawing_part", "drawing_rels"]
 
 GAP = 60  # the bars' gap width, per cent of a bar
 _EMU_PER_PX = 9525
 
-_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _NS_C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 _NS_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
-_NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
-_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
 # --------------------------------------------------------------------------- the chart, as data
@@ -113,7 +109,7 @@ def _text(v) -> str:
 
 class _Xml:
     def __init__(self):
-        self.out = [_DECL]
+        self.out = [XML_HEAD]
 
     def start(self, tag, *attrs):
         self.out.append(f"<{tag}{''.join(f' {k}={_q(v)}' for k, v in attrs)}>")
@@ -138,9 +134,9 @@ def _q(v) -> str:
 # --------------------------------------------------------------------------- references and cached values
 
 def _ref(sheet: str, r1: int, c1: int, r2: int | None = None, c2: int | None = None) -> str:
-    a = f"${col_letters(c1)}${r1 + 1}"
+    a = absolute(r1, c1)
     if r2 is not None and (r2, c2) != (r1, c1):
-        a += f":${col_letters(c2)}${r2 + 1}"
+        a += ":" + absolute(r2, c2)
     return f"{quote_sheetname(sheet)}!{a}"
 
 
@@ -332,7 +328,7 @@ def chart_part(chart: ColumnChart, index: int) -> bytes:
         raise ValueError("a chart needs a series")
     ax_cat, ax_val = f"{5000 + index:04d}0001", f"{5000 + index:04d}0002"
     x = _Xml()
-    x.start("c:chartSpace", ("xmlns:c", _NS_C), ("xmlns:a", _NS_A), ("xmlns:r", _NS_R))
+    x.start("c:chartSpace", ("xmlns:c", _NS_C), ("xmlns:a", _NS_A), ("xmlns:r", NS_REL))
     x.empty("c:lang", ("val", "en-US"))
     x.start("c:chart")
     _title(x, chart.title, chart.title_font)
@@ -479,7 +475,7 @@ def drawing_part(anchors: list) -> bytes:
         x.end("xdr:xfrm")
         x.start("a:graphic")
         x.start("a:graphicData", ("uri", _NS_C))
-        x.empty("c:chart", ("xmlns:c", _NS_C), ("xmlns:r", _NS_R), ("r:id", f"rId{k}"))
+        x.empty("c:chart", ("xmlns:c", _NS_C), ("xmlns:r", NS_REL), ("r:id", f"rId{k}"))
         x.end("a:graphicData")
         x.end("a:graphic")
         x.end("xdr:graphicFrame")
@@ -493,9 +489,9 @@ def drawing_rels(count: int, first: int = 1) -> bytes:
     """xl/drawings/_rels/drawingN.xml.rels: rId1..rId{count} -> ../charts/chart{first}.xml and on
     (`first` is the workbook number of the sheet's first chart)."""
     x = _Xml()
-    x.start("Relationships", ("xmlns", _NS_PKG_REL))
+    x.start("Relationships", ("xmlns", NS_PKG_REL))
     for k in range(1, count + 1):
-        x.empty("Relationship", ("Id", f"rId{k}"), ("Type", _NS_R + "/chart"),
+        x.empty("Relationship", ("Id", f"rId{k}"), ("Type", NS_REL + "/chart"),
                 ("Target", f"../charts/chart{first + k - 1}.xml"))
     x.end("Relationships")
     return x.bytes()

@@ -25,10 +25,10 @@ from pathlib import Path
 from .layout import a1, col_letters
 from .table_body import FLUSH_ROWS, MAX_CELL_CHARS, Body, pack, text_xml
 
-_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-officedocument."
 MAX_DIGIT_PX, PADDING_PX = 7, 5  # xlsxwriter's column-width arithmetic (Calibri 11 digits)
 DEFAULT_COL_PX, DEFAULT_ROW_PX = 64, 20
@@ -150,7 +150,7 @@ class Styles:
                 xfs.append(f'<xf {attrs} applyAlignment="1"><alignment{h}{v}{w}/></xf>')
             else:
                 xfs.append(f"<xf {attrs}/>")
-        out = [_HEAD, f'<styleSheet xmlns="{_MAIN}">']
+        out = [XML_HEAD, f'<styleSheet xmlns="{_MAIN}">']
         if formats:
             out.append(f'<numFmts count="{len(formats)}">'
                        + "".join(f'<numFmt numFmtId="{i}" formatCode="{_attr(code)}"/>' for code, i in formats.items())
@@ -278,7 +278,7 @@ class Sheet:
         """The sheet part, in pieces: the rows of a Body are generated as it is compressed."""
         last_r, last_c = self._extent()
         rows = sorted(set(self.cells) | set(self.heights))
-        out = [_HEAD, f'<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">']
+        out = [XML_HEAD, f'<worksheet xmlns="{_MAIN}" xmlns:r="{NS_REL}">']
         if self.fit_width:
             out.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
         out.append(f'<dimension ref="{"A1" if last_r < 0 else f"A1:{a1(last_r, last_c)}"}"/>')
@@ -390,10 +390,10 @@ class Book:
             q = quote_sheetname(s.name)
             if s.filter:
                 r1, c1, r2, c2 = s.filter
-                out.append(("_FilterDatabase", s, f"{q}!{_abs(r1, c1)}:{_abs(r2, c2)}", True))
+                out.append(("_FilterDatabase", s, f"{q}!{absolute(r1, c1)}:{absolute(r2, c2)}", True))
             if s.area:
                 r1, c1, r2, c2 = s.area
-                out.append(("Print_Area", s, f"{q}!{_abs(r1, c1)}:{_abs(r2, c2)}", False))
+                out.append(("Print_Area", s, f"{q}!{absolute(r1, c1)}:{absolute(r2, c2)}", False))
             if s.title_rows is not None:
                 out.append(("Print_Titles", s, f"{q}!${s.title_rows + 1}:${s.title_rows + 1}", False))
         # xlsxwriter's key: the closing quote of a quoted sheet name takes part in the order
@@ -414,7 +414,7 @@ class Book:
         overrides += [(f"/xl/charts/chart{i}.xml", _CT + "drawingml.chart+xml") for i in range(1, len(charts) + 1)]
         overrides += [(f"/xl/drawings/drawing{i}.xml", _CT + "drawing+xml") for i in range(1, len(drawn) + 1)]
         members.append(("[Content_Types].xml", (
-            _HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            XML_HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             + "".join(f'<Override PartName="{p}" ContentType="{t}"/>' for p, t in overrides) + "</Types>").encode()))
@@ -463,7 +463,7 @@ class Book:
         return out
 
     def _workbook(self, names) -> bytes:
-        out = [_HEAD, f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}">',
+        out = [XML_HEAD, f'<workbook xmlns="{_MAIN}" xmlns:r="{NS_REL}">',
                '<fileVersion appName="xl" lastEdited="4" lowestEdited="4" rupBuild="4505"/>',
                '<workbookPr defaultThemeVersion="124226"/>',
                '<bookViews><workbookView xWindow="240" yWindow="15" windowWidth="16095" windowHeight="9660"/></bookViews>',
@@ -487,7 +487,7 @@ class Book:
                 f'<vt:variant><vt:i4>{len(self.sheets)}</vt:i4></vt:variant>'
         if n_named:
             pairs += f'<vt:variant><vt:lpstr>Named Ranges</vt:lpstr></vt:variant><vt:variant><vt:i4>{n_named}</vt:i4></vt:variant>'
-        return (_HEAD + '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+        return (XML_HEAD + '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
                 'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
                 "<Application>Microsoft Excel</Application><DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop>"
                 f'<HeadingPairs><vt:vector size="{4 if n_named else 2}" baseType="variant">{pairs}</vt:vector></HeadingPairs>'
@@ -501,7 +501,7 @@ class Book:
         when = f"{self.created:%Y-%m-%dT%H:%M:%SZ}"
         who = text_xml(self.author)
         title = f"<dc:title>{text_xml(self.title)}</dc:title>" if self.title else ""
-        return (_HEAD + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        return (XML_HEAD + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
                 'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
                 'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
                 f"{title}<dc:creator>{who}</dc:creator><cp:lastModifiedBy>{who}</cp:lastModifiedBy>"
@@ -509,12 +509,13 @@ class Book:
                 f'<dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified></cp:coreProperties>').encode("utf-8")
 
 
-def _abs(r: int, c: int) -> str:
+def absolute(r: int, c: int) -> str:
+    """(0, 0) -> "$A$1"."""
     return f"${col_letters(c)}${r + 1}"
 
 
 def _rels(targets: list[tuple[str, str]]) -> bytes:
-    return (_HEAD + f'<Relationships xmlns="{_PKG_REL}">'
+    return (XML_HEAD + f'<Relationships xmlns="{NS_PKG_REL}">'
             + "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/{t}" Target="{target}"/>'
                       for i, (t, target) in enumerate(targets, 1))
             + "</Relationships>").encode("utf-8")
