@@ -198,9 +198,14 @@ def test_empty_variable_disables_the_cache(tmp_path, monkeypatch):
     assert not home.exists()
 
 
-@pytest.mark.skipif(os.name == "nt", reason="the POSIX locations")
 def test_default_locations(tmp_path, monkeypatch):
+    """The per-user cache folder of the platform the suite runs on (no skip: each platform checks its own)."""
     monkeypatch.delenv("XLSX_TOOL_CACHE", raising=False)
+    if os.name == "nt":
+        monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+        load_plan()
+        assert len(entries(tmp_path / "local" / "xlsx-tool" / "cache")) == 1
+        return
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     load_plan()
