@@ -52,23 +52,24 @@ def build_list(result: MergeResult, summary_name: str, lines: list[FX.Finding]) 
     return B.close()
 
 
-def build_lists(result: MergeResult) -> Iterator[tuple[str, bytes]]:
-    """(file name, workbook) of each summary unit's list, one at a time."""
-    for name, lines in correction_lines(result).items():
+def build_lists(result: MergeResult, by_summary: dict[str, list[FX.Finding]] | None = None) -> Iterator[tuple[str, bytes]]:
+    """(file name, workbook) of each summary unit's list, one at a time; `by_summary`: correction_lines, if at hand."""
+    for name, lines in (correction_lines(result) if by_summary is None else by_summary).items():
         yield f"{safe_filename(summary_folder(result.plan, name))}-退回修改清单.xlsx", build_list(result, name, lines)
 
 
 def write_lists(result: MergeResult, out_dir: Path) -> list[Path]:
     """Replace out_dir/退回修改清单/ as a whole; returns the lists written."""
     folder = Path(out_dir) / FOLDER
-    if not correction_lines(result) and (not folder.exists() or folder.is_dir() and not any(folder.iterdir())):
+    by_summary = correction_lines(result)
+    if not by_summary and (not folder.exists() or folder.is_dir() and not any(folder.iterdir())):
         folder.mkdir(parents=True, exist_ok=True)  # nothing to write and nothing to take away: no staging
         return []
     written = []
     with staged_dir(Path(out_dir)) as stage:
         folder = stage / FOLDER
         folder.mkdir()
-        for file_name, data in build_lists(result):
+        for file_name, data in build_lists(result, by_summary):
             (folder / file_name).write_bytes(data)
             written.append(Path(out_dir) / FOLDER / file_name)
     return written
