@@ -155,13 +155,17 @@ def test_killed_merge_leaves_previous_summary(plan, tmp_path):
     assert first.returncode == 0, first.stderr
     previous = first_summary = (out / SUMMARY_FILE).read_bytes()
 
-    # a whole merge of the big folder: how long it takes here (the kills are spread over that time),
+    # a whole merge of the big folder: how long it takes here (the kills are spread over that time:
+    # the shorter of two runs, as the first can be slowed by what the machine is doing),
     # what its summary holds and which entries it writes
     probe = tmp_path / "probe"
-    t0 = time.monotonic()
-    full = run_cli("merge", big, "--out", probe, "--date", TODAY, cwd=tmp_path)
-    whole = time.monotonic() - t0
-    assert full.returncode == 0, full.stderr
+    times = []
+    for _ in range(2):
+        t0 = time.monotonic()
+        full = run_cli("merge", big, "--out", probe, "--date", TODAY, cwd=tmp_path)
+        times.append(time.monotonic() - t0)
+        assert full.returncode == 0, full.stderr
+    whole = min(times)
     new_rows = _summary_rows(probe / SUMMARY_FILE)
     allowed = {p.name for p in probe.iterdir()} | {p.name for p in out.iterdir()}
 
