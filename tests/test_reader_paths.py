@@ -612,3 +612,35 @@ def test_shared_strings_with_a_namespace_prefix_read_the_same():
     odd = edit_part(data, STRINGS_PART, prefixed_strings)
     assert b"<x:si>" in part(odd, STRINGS_PART)
     assert read(odd).cells == read(data).cells
+
+
+SST_HEAD = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="%s" count="7" uniqueCount="7">' % MAIN_NS.encode()
+EVERY_SHAPE = [  # (the item as Excel, WPS or LibreOffice may write it, the text it holds)
+    (b"<si><t>\xe6\x99\xae\xe9\x80\x9a</t></si>", "普通"),
+    (b"<si><r><rPr><b/></rPr><t>\xe5\xaf\x8c</t></r><r><t>\xe6\x96\x87\xe6\x9c\xac</t></r></si>", "富文本"),
+    ('<si><t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh><phoneticPr fontId="1"/></si>'.encode(), "漢字"),
+    (b"<si/>", ""),
+    (b"<si><t/></si>", ""),
+    ('<si><t xml:space="preserve"> 空 格 </t></si>'.encode(), " 空 格 "),
+    (b"<si><t>a_x000D_b</t></si>", "a\rb"),
+]
+
+
+@pytest.mark.parametrize("shapes", [
+    range(7),  # every shape at once
+    [0, 5, 0, 5, 0, 5, 0],  # plain items only, nothing to unescape: the shortcut
+    [0, 3, 0, 5, 0, 5, 0],  # plain ones and an empty <si/>
+    [0, 1, 0, 5, 0, 5, 0],  # one rich text among plain ones, no & or _x anywhere
+    [0, 2, 0, 5, 0, 5, 0],  # one with a phonetic guide among plain ones
+    [0, 4, 0, 5, 0, 5, 0],  # one empty <t/> among plain ones
+    [0, 6, 0, 5, 0, 5, 0],  # one with Excel's _x000D_ escape among plain ones
+])
+def test_shared_strings_of_every_shape_read_as_their_text(shapes):
+    """Whatever mix of item shapes the part holds, each string reads as the text a spreadsheet shows."""
+    def fill(wb, ws):
+        for c in range(7):
+            ws.write_string(0, c, f"占位{c}")  # indices 0..6, in this order
+
+    items = [EVERY_SHAPE[i] for i in shapes]
+    data = replace_part(new_book(fill), STRINGS_PART, SST_HEAD + b"".join(x for x, _ in items) + b"</sst>")
+    assert read(data).cells == {(0, c): text for c, (_, text) in enumerate(items)}

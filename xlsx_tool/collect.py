@@ -13,7 +13,7 @@ import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import NamedTuple
 
 from .limits import MB, Limits, sniff
@@ -35,7 +35,21 @@ class Source(NamedTuple):  # not a dataclass: 0.06 ms to define at every start i
 
     @property
     def suffix(self) -> str:
-        return PurePosixPath(self.name).suffix.lower()
+        return suffix_of(self.name)
+
+
+# What PurePosixPath gives for the names here ("a/b.xlsx"), by string methods: for every file
+# read, pathlib's parsing cost more than a tenth of a form's cells.
+def base_of(name: str) -> str:
+    """PurePosixPath(name).name."""
+    return name.rpartition("/")[2]
+
+
+def suffix_of(name: str) -> str:
+    """PurePosixPath(name).suffix.lower(): ".xlsx"; "" for ".xlsx" alone (a hidden file) or "a."."""
+    base = base_of(name)
+    i = base.rfind(".")
+    return base[i:].lower() if 0 < i < len(base) - 1 else ""
 
 
 def _refuse(name: str, code: str, mtime: float = 0.0, **params) -> Source:
@@ -44,7 +58,7 @@ def _refuse(name: str, code: str, mtime: float = 0.0, **params) -> Source:
 
 def _classify(name: str) -> Source | None:
     """An early verdict from the name alone, or None to read the file."""
-    base = PurePosixPath(name).name
+    base = base_of(name)
     low = base.lower()
     if base.startswith("~$"):
         return _refuse(name, "file-ignored", why="Excel/WPS 打开文件时留下的临时锁文件")
@@ -78,8 +92,12 @@ def list_files(root: Path) -> list[Path]:
 
 def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
     """The source(s) one file on disk gives: itself, its zip members, or a refusal."""
-    root = Path(root)
-    name = path.relative_to(root).as_posix()
+    top = os.fspath(root) + os.sep
+    where = os.fspath(path)
+    if where.startswith(top):  # as list_files gives them: relative_to's answer, without pathlib's parsing
+        name = where[len(top):].replace(os.sep, "/")
+    else:
+        name = path.relative_to(root).as_posix()
     try:
         st, error = os.lstat(path), None  # one stat for the usual case, a plain file (pathlib takes three)
     except OSError as e:
@@ -87,14 +105,14 @@ def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
     link = st is not None and stat.S_ISLNK(st.st_mode)
     if link:
         target = path.resolve()
-        if root.resolve() not in target.parents:
+        if Path(root).resolve() not in target.parents:
             yield _refuse(name, "file-outside", target=str(target))
             return
     early = _classify(name)
     if early:
         yield early
         return
-    suffix = path.suffix.lower()
+    suffix = suffix_of(name)
     if link:
         try:
             st = os.stat(path)
@@ -158,7 +176,7 @@ def _expand_zip(name: str, data: bytes, mtime: float, limits: Limits, depth: int
         if early:
             yield early._replace(mtime=mt)
             continue
-        suffix = PurePosixPath(member).suffix.lower()
+        suffix = suffix_of(member)
         if suffix not in WORKBOOK_SUFFIXES | {".zip"}:
             yield _refuse(full, "file-ignored", mt, why=f"不是表格文件（{suffix or '无扩展名'}）")
             continue

@@ -81,8 +81,11 @@ def _cell(sheet: Sheet, row: int, col: int) -> Cell:
     return Cell(L.a1(row, col), sheet.cells.get(key), f)
 
 
+_HEADER_KEYS = {norm_text(h): h for h in L.HEADERS}
+
+
 def _header_row(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
-    wanted = {norm_text(h): h for h in L.HEADERS}
+    wanted = _HEADER_KEYS
     for r in range(HEADER_SEARCH_ROWS):
         found: dict[str, int] = {}
         for c, v in sorted(sheet.row(r).items()):
@@ -107,6 +110,9 @@ def find_form_sheet(book: Book) -> tuple[Sheet, int, dict[str, int]]:
     raise BookError("file-not-form", "没有哪个工作表有“核实项目……得分”的表头")
 
 
+_IDENTITY_LABELS = {label: key for key, label in L.IDENTITY_KEYS}
+
+
 def find_identity(book: Book) -> dict[str, str] | None:
     candidates = [n for n in book.sheet_names if n == L.IDENTITY_SHEET] + [
         n for n in book.sheet_names if n != L.IDENTITY_SHEET and n in book.hidden
@@ -115,7 +121,7 @@ def find_identity(book: Book) -> dict[str, str] | None:
         sheet = book.sheet(name)
         if _text(sheet.get(0, 0)).strip() != L.IDENTITY_MARK:
             continue
-        labels = {label: key for key, label in L.IDENTITY_KEYS}
+        labels = _IDENTITY_LABELS
         out = {}
         for (r, c), v in sheet.cells.items():
             if c == 0 and isinstance(v, str) and v.strip() in labels:
@@ -212,11 +218,12 @@ def read_form(book: Book) -> RawForm:
 
 
 BLOCK_SEARCH_ROWS = 200
+_TEST_LABEL = norm_text(L.TEST_DEDUCTION_LABEL.split("（")[0])
 
 
 def _read_blocks(sheet: Sheet, start: int, form: RawForm, c_ded: int) -> None:
     """The knowledge-test table and the checklist of last quarter's problems, below the totals."""
-    test_label = norm_text(L.TEST_DEDUCTION_LABEL.split("（")[0])
+    test_label = _TEST_LABEL
     end = start + BLOCK_SEARCH_ROWS
     titles = [r for r in sheet.row_numbers() if start <= r < end and isinstance(sheet.get(r, 0), str)]
     for r in titles:

@@ -244,7 +244,7 @@ def _score_rectification(item: Item, raw, problems, add, formulas_known: bool) -
 def _check_rubric(item: Item, raw, add) -> None:
     if not _same_number(raw.max.value, item.max):
         add("rubric-max-changed", raw.max.ref, seq=item.seq, found=show(raw.max.value, 20), expected=as_text(item.max))
-    if norm_text(raw.text) != norm_text(item.text):
+    if raw.text != item.text and norm_text(raw.text) != norm_text(item.text):  # as printed: no need to normalise
         add("rubric-text-changed", raw.text_ref, seq=item.seq)
 
 
