@@ -644,3 +644,33 @@ def test_shared_strings_of_every_shape_read_as_their_text(shapes):
     items = [EVERY_SHAPE[i] for i in shapes]
     data = replace_part(new_book(fill), STRINGS_PART, SST_HEAD + b"".join(x for x, _ in items) + b"</sst>")
     assert read(data).cells == {(0, c): text for c, (_, text) in enumerate(items)}
+
+
+def test_a_small_sheet_stored_the_same_is_parsed_once_and_keeps_each_files_strings(monkeypatch):
+    """Returns from one generator store the identity sheet byte for byte the same (its texts are in the
+    shared strings): it is parsed once, yet every file still reads its own texts and its own numbers."""
+    def book(text: str, number: float | None = None) -> bytes:
+        def fill(wb, ws):
+            ws.write_string("A1", text)
+            ws.write_string("B2", "同")
+            if number is not None:
+                ws.write_number("C3", number)
+        return new_book(fill)
+
+    first, second = book("甲单位"), book("乙单位")
+    assert part(first, SHEET_PART) == part(second, SHEET_PART)
+    assert part(first, STRINGS_PART) != part(second, STRINGS_PART)
+    inflated: list[str] = []
+    real = book_reader._inflate
+    monkeypatch.setattr(book_reader, "_inflate", lambda data, info: (inflated.append(info.filename), real(data, info))[1])
+    monkeypatch.setattr(book_reader, "_SMALL_SHEETS", {})
+    assert read(first).cells == {(0, 0): "甲单位", (1, 1): "同"}
+    assert read(second).cells == {(0, 0): "乙单位", (1, 1): "同"}
+    assert inflated.count(SHEET_PART) == 1, "the second file's sheet, stored the same, was parsed again"
+    # different stored bytes are parsed on their own
+    assert read(book("甲单位", 7)).cells == {(0, 0): "甲单位", (1, 1): "同", (2, 2): 7.0}
+    assert inflated.count(SHEET_PART) == 2
+    # the cell limit counts the cells of a remembered sheet too
+    with pytest.raises(BookError) as ei:
+        read(second, Limits(max_cells=1))
+    assert ei.value.code == "file-too-large"

@@ -344,6 +344,8 @@ def _declares_dtd(data: bytes) -> bool:
 
 
 _WORKBOOKS: dict[tuple, tuple[dict[str, tuple[str, bool]], bool]] = {}
+SMALL_SHEET = 2048  # stored bytes: the identity sheet is about 500, a form sheet 4,000 and more
+_SMALL_SHEETS: dict[tuple, tuple[list, int, None]] = {}
 
 
 class _XlsxBook:
@@ -455,6 +457,15 @@ class _XlsxBook:
         if path not in self.names:
             raise BookError("file-unreadable", f"工作表“{name}”的内容缺失", SAVE_AS_XLSX)
         what = f"工作表“{name}”"
+        # A small sheet, such as the identity sheet, is often stored byte for byte the same in every
+        # return from one generator (its texts are in the shared strings): its cells, as the pattern
+        # found them, are looked up by those stored bytes, which give the same cells however often
+        # they are read.  The strings are still each file's own.
+        key = self._stored(path) if self.members[path].compress_size <= SMALL_SHEET else None
+        if key is not None:
+            found = _SMALL_SHEETS.get((path, key))
+            if found is not None:
+                return self._sheet_fast(name, visible, *found)
         data = self.raw(path, what)
         # UTF-8 and every cell in the usual shape: the fast path reads the bytes
         if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -463,7 +474,14 @@ class _XlsxBook:
             if cells is not None and b":c" not in cells:
                 n = cells.count(b'<c r="')
                 if n == cells.count(b"<c"):
-                    return self._sheet_fast(name, visible, cells, n, what)
+                    plain = _CELL_PLAIN_B.findall(cells)
+                    # not every closed cell was plain: the others are read one by one from the text
+                    odd = _decode(cells, what) if cells.count(b"</c>") != len(plain) else None
+                    if key is not None and odd is None:
+                        if len(_SMALL_SHEETS) >= 256:
+                            _SMALL_SHEETS.clear()
+                        _SMALL_SHEETS[(path, key)] = (plain, n, None)
+                    return self._sheet_fast(name, visible, plain, n, odd)
         return self._sheet_general(name, visible, _decode(data, what))
 
     def _cell_budget(self, n: int) -> None:
@@ -480,18 +498,18 @@ class _XlsxBook:
             return _value(t, raw, self.strings())
         return _value(t, raw, ())
 
-    def _sheet_fast(self, name: str, visible: bool, data: bytes, n_cells: int, what: str) -> Sheet:
+    def _sheet_fast(self, name: str, visible: bool, plain: list[tuple[bytes, ...]], n_cells: int, odd: str | None) -> Sheet:
         """Every cell names itself (<c r="F4" ...>), as Excel, WPS, LibreOffice and xlsxwriter write.
 
-        The usual cell, <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>, is taken by one findall over the
-        part's bytes (in C; numbers and string indices need no decoding); only cells of another
-        shape (inline strings, shared formulas, extra children) go one by one, over the decoded text.
+        The usual cell, <c r="F4" s="3" t="s"><f>…</f><v>…</v></c>, is in `plain`, found by one findall
+        over the part's bytes (in C; numbers and string indices need no decoding); only cells of
+        another shape (inline strings, shared formulas, extra children) go one by one, over the
+        decoded <sheetData> (`odd`, None when there are none).
         """
         self._cell_budget(n_cells)
         cells: dict[tuple[int, int], object] = {}
         formulas: dict[tuple[int, int], str] = {}
         strings = None
-        plain = _CELL_PLAIN_B.findall(data)
         for ref, t, has_f, f, empty_f, v in plain:
             key = _CELL_KEYS.get(ref) or _cell_key(ref)
             if t == b"s":
@@ -515,9 +533,8 @@ class _XlsxBook:
                 cells[key] = val
             if has_f or empty_f:
                 formulas[key] = _FORMULAS.get(f) or _formula(f)
-        if data.count(b"</c>") != len(plain):  # not every closed cell was plain
-            xml = _decode(data, what)
-            for m in _CELL_ODD.finditer(xml):
+        if odd is not None:
+            for m in _CELL_ODD.finditer(odd):
                 inner = m.group(4)
                 if not inner:
                     continue
