@@ -14,6 +14,8 @@ Only column charts are used: they render the same in all three.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -124,12 +126,15 @@ def bands(result: MergeResult) -> list[tuple[str, Decimal | None, Decimal | None
 
 def score_distribution(result: MergeResult, rows: list[Row] | None = None) -> list[Band]:
     rows = _rows(result, rows)
-    out = []
-    for label, lo, hi in bands(result):
-        inside = [r for r in rows if (lo is None or r.scored.score >= lo) and (hi is None or r.scored.score < hi)]
-        out.append(Band(label, lo, hi, len(inside), _share(len(inside), len(rows)),
-                        tuple(r.unit.name for r in inside)))
-    return out
+    scale = bands(result)
+    # The bands cut the scale at their lower edges: a score's band is the number of edges at or below
+    # it (three comparisons a unit instead of two for every band).
+    edges = [lo for _label, lo, _hi in scale[1:]]
+    members: list[list[Row]] = [[] for _ in scale]
+    for r in rows:
+        members[bisect_right(edges, r.scored.score)].append(r)
+    return [Band(label, lo, hi, len(inside), _share(len(inside), len(rows)), tuple(r.unit.name for r in inside))
+            for (label, lo, hi), inside in zip(scale, members)]
 
 
 def _lost_by_item(rows: list[Row]) -> dict[int, list[tuple[Row, Decimal, str]]]:
@@ -138,9 +143,8 @@ def _lost_by_item(rows: list[Row]) -> dict[int, list[tuple[Row, Decimal, str]]]:
     out: dict[int, list[tuple[Row, Decimal, str]]] = {}
     for r in rows:
         for it in r.scored.items:
-            points = it.max - it.score
-            if points > 0:
-                out.setdefault(it.seq, []).append((r, points, it.reason))
+            if it.score < it.max:  # most items lose nothing: no subtraction for them
+                out.setdefault(it.seq, []).append((r, it.max - it.score, it.reason))
     return out
 
 

@@ -190,10 +190,10 @@ def build_summary(result: MergeResult) -> bytes:
 
     # 扣分明细: one row per deduction; next quarter's `generate --previous` reads it back
     ws = wb.add_worksheet(sheet_name(DETAIL_SHEET, used))
+    deducted = [(r, i) for r in result.ranking for i in r.scored.items if i.deduction > 0]  # walked once
     B.table(ws, list(DETAIL_HEADERS), [24, 22, 6, 8, 60],
-            ([r.unit.name, r.unit.summary, i.seq, i.deduction, deduction_reason(i)]
-             for r in result.ranking for i in r.scored.items if i.deduction > 0),
-            count=sum(1 for r in result.ranking for i in r.scored.items if i.deduction > 0),
+            ([r.unit.name, r.unit.summary, i.seq, i.deduction, deduction_reason(i)] for r, i in deducted),
+            count=len(deducted),
             title=f"{plan.period}扣分明细", info=f"汇总时间：{when}    下一季度生成评分表时可用 --previous 读取本表，作为第{plan.rules.rectification_item or '×'}项整改核查清单。")
 
     # 附件3, one sheet per summary unit that has returns
