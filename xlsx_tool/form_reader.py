@@ -186,9 +186,10 @@ def read_form(book: Book) -> RawForm:
         date=date,
     )
 
+    values, formulas, a1 = sheet.cells, sheet.formulas or {}, L.a1
     for r in range(hr + 1, hr + 1 + ITEM_SEARCH_ROWS):
-        text = _text(sheet.get(r, c_text))
-        label = norm_text(_text(sheet.get(r, 0)))
+        text = _text(values.get((r, c_text)))
+        label = norm_text(_text(values.get((r, 0))))
         if label.startswith(L.SUBTOTAL_LABEL):
             form.subtotal = _cell(sheet, r, c_score)
             form.subtotal_deduction = _cell(sheet, r, c_ded)
@@ -203,16 +204,14 @@ def read_form(book: Book) -> RawForm:
         seq = int(m.group(1))
         if seq in form.items:
             continue
+        # the five cells of an item, as _cell gives them (written out: 15 items in every return)
         form.items[seq] = RawItem(
-            seq=seq,
-            row=r,
-            text=text,
-            text_ref=L.a1(r, c_text),
-            max=_cell(sheet, r, c_max),
-            highlight=_cell(sheet, r, c_high) if c_high is not None else Cell(""),
-            reason=_cell(sheet, r, c_reason),
-            deduction=_cell(sheet, r, c_ded),
-            score=_cell(sheet, r, c_score),
+            seq, r, text, a1(r, c_text),
+            Cell(a1(r, c_max), values.get((r, c_max)), formulas.get((r, c_max))),
+            Cell(a1(r, c_high), values.get((r, c_high)), formulas.get((r, c_high))) if c_high is not None else Cell(""),
+            Cell(a1(r, c_reason), values.get((r, c_reason)), formulas.get((r, c_reason))),
+            Cell(a1(r, c_ded), values.get((r, c_ded)), formulas.get((r, c_ded))),
+            Cell(a1(r, c_score), values.get((r, c_score)), formulas.get((r, c_score))),
         )
     return form
 
