@@ -504,8 +504,9 @@ def test_worker_processes_give_the_same_result(scenario, monkeypatch):
     assert to_json(pooled) == to_json(scenario.result)
     for a, b in zip(pooled.ranking, scenario.result.ranking):
         assert a.scored.unit is scenario.plan.unit(a.unit.name)  # the plan's own unit, not a copy's twin
-        assert [(i.seq, i.max, i.deduction, i.score, i.raw, i.reason, i.note) for i in a.scored.items] == \
-               [(i.seq, i.max, i.deduction, i.score, i.raw, i.reason, i.note) for i in b.scored.items]
+        fields = lambda s: [(i.seq, i.max, i.deduction, i.score, i.raw, i.reason, i.highlight, i.cell, i.note)  # noqa: E731
+                            for i in s.items] + [s.raw_total, s.score, s.date, s.findings]
+        assert fields(a.scored) == fields(b.scored)
 
 
 def _package(path) -> dict[str, bytes]:
