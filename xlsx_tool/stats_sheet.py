@@ -14,9 +14,8 @@ Only column charts are used: they render the same in all three.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 import re
+from bisect import bisect_right
 from decimal import Decimal
 from fractions import Fraction
 from typing import NamedTuple
