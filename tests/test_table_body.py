@@ -51,6 +51,11 @@ def test_col_letters_and_escapes():
     assert text_xml("a&b<c>d") == "a&amp;b&lt;c&gt;d"
     assert text_xml("x\x01y") == "x_x0001_y"
     assert text_xml("_x0041_") == "_x005F_x0041_"
+    # the shortcut for printable text must not skip anything the full escaping changes
+    for text, stored in [("第一核查组", "第一核查组"), ("a > b", "a &gt; b"), ("<", "&lt;"), ("扣分_x", "扣分_x"),
+                         ("a\tb\nc\r", "a\tb\nc_x000D_"), ("全角\u3000空格", "全角\u3000空格"), ("\x7f", "\x7f"),
+                         ("\uffff\ufffe", "_xFFFF__xFFFE_"), ("\x00\x1f", "_x0000__x001F_"), ("", "")]:
+        assert text_xml(text) == stored, text
     assert row_xml(0, [(None, 3), ("t", 4), (1.5, 5), (7, 5)]) == (
         '<row r="1"><c r="A1" s="3"/><c r="B1" s="4" t="inlineStr"><is><t>t</t></is></c>'
         '<c r="C1" s="5"><v>1.5</v></c><c r="D1" s="5"><v>7</v></c></row>')

@@ -122,9 +122,11 @@ class _Book:
                     cells.append((None, s or s_text))
                 elif isinstance(v, str):
                     cells.append((v, s or s_text))
-                    if len(v) > per_line[c] or "\n" in v:
+                    if "\n" in v:
                         k = per_line[c]
                         lines = max(lines, sum(-(-len(p) // k) or 1 for p in v.split("\n")))
+                    elif len(v) > per_line[c]:  # one paragraph: the same sum, without splitting
+                        lines = max(lines, -(-len(v) // per_line[c]))
                 elif isinstance(v, Decimal):
                     cells.append((as_cell(v), s or s_num))
                 elif isinstance(v, (int, float)) and not isinstance(v, bool):

@@ -32,7 +32,9 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # as xlsxwriter dates its parts: the workbook 
 def text_xml(s: str) -> str:
     """Element text as Excel stores it: XML escapes, and control characters as _xHHHH_ (a literal
     "_x0041_" in the text is protected as "_x005F_x0041_"), as xlsxwriter's shared strings do."""
-    if not _SPECIAL.search(s):  # the usual text: one scan
+    if s.isprintable() and "&" not in s and "<" not in s and ">" not in s and "_x" not in s:
+        return s  # the usual text: what _SPECIAL matches is never printable, or one of these four
+    if not _SPECIAL.search(s):  # a line break or a tab, say: nothing to change either
         return s
     if "_x" in s:
         s = _LITERAL_ESCAPE.sub(r"_x005F\1", s)
