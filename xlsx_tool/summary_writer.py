@@ -58,6 +58,20 @@ def sheet_name(name: str, used: set[str]) -> str:
 LINE_PT, PAD_PT, MAX_ROW_PT = 14, 4, 409  # a wrapped line of 宋体 10.5; Excel's tallest row
 
 
+def _plain(v) -> str | int | float | None:
+    """A value of any type but str, int, float and Decimal as a table cell shows it: blank (None), text
+    or a number.  A bool is text ("True"), as in any other cell."""
+    if v is None or v == "":
+        return None
+    if isinstance(v, str):
+        return str(v)
+    if isinstance(v, Decimal):
+        return as_cell(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return int(v) if isinstance(v, int) else float(v)
+    return str(v)
+
+
 class _Book:
     """A workbook of titled tables (xlsx_book), whose long bodies are generated row by row (table_body)."""
 
@@ -118,21 +132,23 @@ class _Book:
                 s = None
                 if type(v) is tuple:
                     v, s = v
-                if v is None or v == "":
-                    cells.append((None, s or s_text))
-                elif isinstance(v, str):
+                t = type(v)  # the usual types by identity, the rest through _plain
+                if t is Decimal:
+                    v, t = as_cell(v), float
+                elif t is not str and t is not int and t is not float:
+                    v = _plain(v)
+                    t = type(v)
+                if t is str and v:
                     cells.append((v, s or s_text))
                     if "\n" in v:
                         k = per_line[c]
                         lines = max(lines, sum(-(-len(p) // k) or 1 for p in v.split("\n")))
                     elif len(v) > per_line[c]:  # one paragraph: the same sum, without splitting
                         lines = max(lines, -(-len(v) // per_line[c]))
-                elif isinstance(v, Decimal):
-                    cells.append((as_cell(v), s or s_num))
-                elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                    cells.append((v, s or s_num))
+                elif t is str or v is None:
+                    cells.append((None, s or s_text))
                 else:
-                    cells.append((str(v), s or s_text))
+                    cells.append((v, s or s_num))
             # whole pixels, as Excel stores a height
             yield row_xml(r, cells, row_px(min(MAX_ROW_PT, LINE_PT * lines + PAD_PT)) * 0.75 if lines > 1 else None)
 
