@@ -186,7 +186,7 @@ def read_form(book: Book) -> RawForm:
         date=date,
     )
 
-    values, formulas, a1 = sheet.cells, sheet.formulas or {}, L.a1
+    values, a1 = sheet.cells, L.a1
     for r in range(hr + 1, hr + 1 + ITEM_SEARCH_ROWS):
         text = _text(values.get((r, c_text)))
         label = norm_text(_text(values.get((r, 0))))
@@ -204,15 +204,9 @@ def read_form(book: Book) -> RawForm:
         seq = int(m.group(1))
         if seq in form.items:
             continue
-        # the five cells of an item, as _cell gives them (written out: 15 items in every return)
-        form.items[seq] = RawItem(
-            seq, r, text, a1(r, c_text),
-            Cell(a1(r, c_max), values.get((r, c_max)), formulas.get((r, c_max))),
-            Cell(a1(r, c_high), values.get((r, c_high)), formulas.get((r, c_high))) if c_high is not None else Cell(""),
-            Cell(a1(r, c_reason), values.get((r, c_reason)), formulas.get((r, c_reason))),
-            Cell(a1(r, c_ded), values.get((r, c_ded)), formulas.get((r, c_ded))),
-            Cell(a1(r, c_score), values.get((r, c_score)), formulas.get((r, c_score))),
-        )
+        form.items[seq] = RawItem(seq, r, text, a1(r, c_text), _cell(sheet, r, c_max),
+                                  _cell(sheet, r, c_high) if c_high is not None else Cell(""),
+                                  _cell(sheet, r, c_reason), _cell(sheet, r, c_ded), _cell(sheet, r, c_score))
     return form
 
 
