@@ -304,24 +304,20 @@ def _cache_read(entry: str | None, text: str):
 
 
 def _cache_write(entry: str | None, text: str, data) -> None:
-    """Store atomically (a temporary file in the same folder, then os.replace); never raises."""
+    """Store atomically, as every output is written (files.write_atomic); never raises."""
     if entry is None:
         return
     try:
         blob = marshal.dumps((_CACHE_FORMAT, text, data))
     except ValueError:  # e.g. an explicit !!timestamp gives a date: such a plan is not cached
         return
-    tmp = f"{entry}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
+    from .files import write_atomic  # only on a miss: its imports are not paid at every start
+
     try:
         os.makedirs(os.path.dirname(entry), exist_ok=True)
-        with open(tmp, "xb") as f:
-            f.write(blob)
-        os.replace(tmp, entry)
+        write_atomic(Path(entry), blob)
     except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass
 
 
 def _loader():
