@@ -41,16 +41,16 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from xlsx_tool import layout as L  # noqa: E402
-from xlsx_tool.book_reader import Limits  # noqa: E402
-from xlsx_tool.collect import Source  # noqa: E402
+from xlsx_tool.forms import layout as L  # noqa: E402
+from xlsx_tool.reading.workbook import Limits  # noqa: E402
+from xlsx_tool.reading.collect import Source  # noqa: E402
 from xlsx_tool.files import write_zip  # noqa: E402
-from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form  # noqa: E402
-from xlsx_tool.form_template import FormTemplate  # noqa: E402
-from xlsx_tool.generate import form_filename  # noqa: E402
-from xlsx_tool.merge import decide, read_all, read_source  # noqa: E402
+from xlsx_tool.forms.writer import FormEntries, ItemEntry, build_form  # noqa: E402
+from xlsx_tool.forms.template import FormTemplate  # noqa: E402
+from xlsx_tool.forms.generate import form_filename  # noqa: E402
+from xlsx_tool.judging.merge import decide, read_all, read_source  # noqa: E402
 from xlsx_tool.plan import Plan, load_plan  # noqa: E402
-from xlsx_tool.summary_writer import build_summary, to_json  # noqa: E402
+from xlsx_tool.outputs.summary import build_summary, to_json  # noqa: E402
 
 PY = sys.executable
 MERGE_DATE = "2017-11-06"
@@ -94,7 +94,7 @@ def synthetic_plan(n: int, seed: int, path: Path) -> Plan:
     """The embedded plan's header, rules and rubric; n units over summary units of 50-200 units."""
     from xlsx_tool.plan import DEFAULT_PLAN
 
-    base = yaml.safe_load((ROOT / "xlsx_tool" / "plans" / DEFAULT_PLAN).read_text(encoding="utf-8"))
+    base = yaml.safe_load((ROOT / "xlsx_tool" / "plan" / DEFAULT_PLAN).read_text(encoding="utf-8"))
     rng = random.Random(seed)
     sizes, left = [], n
     while left > 0:
@@ -900,7 +900,7 @@ def _reset_peak() -> None:
 def merge_phases(plan: Plan, collected: Path, profile_dir: Path | None = None) -> dict:
     """The merge's own phases, in process, as the CLI runs them (default workers), with this process's
     memory: what the records keep, and the peak while the summary workbook is built."""
-    from xlsx_tool import collect
+    from xlsx_tool.reading import collect
 
     gc.collect()
     t0 = time.perf_counter()

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import openpyxl
 
-from xlsx_tool import layout as L
-from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form
+from xlsx_tool.forms import layout as L
+from xlsx_tool.forms.writer import FormEntries, ItemEntry, build_form
 from xlsx_tool.plan import Plan
 
 COUNTED, DUPLICATE, COPY, REFUSED, IGNORED = "采用", "未采用（同一单位另有采用的文件）", "重复发送（只计一次）", "拒收", "忽略"

@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form
-from xlsx_tool.generate import form_filename
+from xlsx_tool.forms.writer import FormEntries, ItemEntry, build_form
+from xlsx_tool.forms.generate import form_filename
 from xlsx_tool.plan import summary_folder
 
 MERGED_ON = dt.date(2017, 11, 6)
@@ -46,7 +46,7 @@ def lost(plan, typed: dict[int, tuple], seq: int) -> Decimal:
 
 def merged_returns(plan, folder: Path):
     """RETURNS written as forms into folder and merged, every one counted."""
-    from xlsx_tool.merge import merge
+    from xlsx_tool.judging.merge import merge
 
     write_returns(plan, folder, RETURNS)
     result = merge(plan, folder, today=MERGED_ON)

@@ -27,9 +27,9 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from xlsx_tool import layout as L
-from xlsx_tool.form_writer import FormEntries, ItemEntry
-from xlsx_tool.form_writer import build_form as _build_form
+from xlsx_tool.forms import layout as L
+from xlsx_tool.forms.writer import FormEntries, ItemEntry
+from xlsx_tool.forms.writer import build_form as _build_form
 from xlsx_tool.plan import Plan, Unit
 
 __all__ = [

@@ -27,8 +27,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/hostile.py, however pytest imports this file
 import hostile as H  # noqa: E402
-from xlsx_tool.merge import merge  # noqa: E402
-from xlsx_tool.summary_writer import SUMMARY_FILE, write_summary  # noqa: E402
+from xlsx_tool.judging.merge import merge  # noqa: E402
+from xlsx_tool.outputs.summary import SUMMARY_FILE, write_summary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = "2017-11-06"

@@ -1,4 +1,4 @@
-"""xlsx_tool.chart_xml writes the chart and drawing parts byte-for-byte as xlsxwriter does.
+"""xlsx_tool.outputs.chart_xml writes the chart and drawing parts byte-for-byte as xlsxwriter does.
 
 Every scenario builds the same charts twice: with xlsxwriter in a real workbook (the referenced
 cells written, rows and columns sized, charts inserted as stats_sheet._Sheet.chart inserts them),
@@ -17,10 +17,10 @@ import pytest
 import xlsxwriter
 from xlsxwriter.utility import quote_sheetname as xw_quote
 
-from xlsx_tool.chart_xml import ColumnChart, Font, Series, anchor, chart_part, drawing_part, drawing_rels
-from xlsx_tool.xlsx_book import DEFAULT_COL_PX, DEFAULT_ROW_PX, quote_sheetname
-from xlsx_tool.xlsx_book import col_px as col_width_px
-from xlsx_tool.xlsx_book import row_px as row_height_px
+from xlsx_tool.outputs.chart_xml import ColumnChart, Font, Series, anchor, chart_part, drawing_part, drawing_rels
+from xlsx_tool.outputs.xlsx_book import DEFAULT_COL_PX, DEFAULT_ROW_PX, quote_sheetname
+from xlsx_tool.outputs.xlsx_book import col_px as col_width_px
+from xlsx_tool.outputs.xlsx_book import row_px as row_height_px
 
 SONG = "宋体"
 F8, F9, F12B = Font(SONG, 8), Font(SONG, 9), Font(SONG, 12, bold=True)
@@ -267,5 +267,5 @@ def test_mismatched_range_is_an_error():
 
 
 def test_module_does_not_import_xlsxwriter():
-    code = "import xlsx_tool.chart_xml, sys; assert 'xlsxwriter' not in sys.modules; assert 'openpyxl' not in sys.modules"
+    code = "import xlsx_tool.outputs.chart_xml, sys; assert 'xlsxwriter' not in sys.modules; assert 'openpyxl' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from returns import PASSING_EXAM, FormEntries, ItemEntry, build_form
 
-from xlsx_tool.cli import cli
+from xlsx_tool.interfaces.cli import cli
 
 D = Decimal
 COMMITTEE = "第一核查组"
@@ -147,18 +147,3 @@ def test_demo_runs(tmp_path):
     assert "收到" in res.output and "/137 份" in res.output
 
 
-@pytest.mark.parametrize("outcome", ["errors", "usage error"])
-def test_garbage_collector_is_back_on_after_the_command(plan, tmp_path, outcome):
-    """merge runs with the collector off (its records would be walked again and again); a program
-    that calls it in process, as these tests do, gets the collector back however it ended."""
-    import gc
-
-    assert gc.isenabled()
-    if outcome == "errors":
-        _returns(plan, tmp_path / "collected", bad=True)
-        res = _invoke(tmp_path / "collected", "--out", tmp_path / "out")
-        assert res.exit_code == 1
-    else:
-        res = _invoke(tmp_path / "missing", "--out", tmp_path / "out")
-        assert res.exit_code == 2
-    assert gc.isenabled()

@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/lo.py and test
 import lo  # noqa: E402
 from returns import PASSING_EXAM, delete_item_row, fill_with_openpyxl, retype_form, set_mtime  # noqa: E402
 
-from xlsx_tool.book_reader import Limits, open_book  # noqa: E402
-from xlsx_tool.cli import cli  # noqa: E402
-from xlsx_tool.form_reader import read_form  # noqa: E402
-from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form  # noqa: E402
-from xlsx_tool.scoring import score_form  # noqa: E402
+from xlsx_tool.reading.workbook import Limits, open_book  # noqa: E402
+from xlsx_tool.interfaces.cli import cli  # noqa: E402
+from xlsx_tool.reading.form import read_form  # noqa: E402
+from xlsx_tool.forms.writer import FormEntries, ItemEntry, build_form  # noqa: E402
+from xlsx_tool.judging.scoring import score_form  # noqa: E402
 
 # --------------------------------------------------------------------------- the source document's numbers
 

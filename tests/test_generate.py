@@ -22,10 +22,10 @@ import pytest
 from openpyxl.utils import range_boundaries
 from python_calamine import CalamineWorkbook
 
-from xlsx_tool import layout
+from xlsx_tool.forms import layout
 from xlsx_tool.files import zip_member_name
-from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form
-from xlsx_tool.generate import form_filename, generate, summary_folder
+from xlsx_tool.forms.writer import FormEntries, ItemEntry, build_form
+from xlsx_tool.forms.generate import form_filename, generate, summary_folder
 from xlsx_tool.plan import load_plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -568,7 +568,7 @@ def test_date_validation(plan, books):
 
 def test_validation_survives_a_long_basis(tmp_path):
     """A plan whose 说明 (basis) is long still gets a validation on that item; the prompt is shortened to fit."""
-    text = (Path(__file__).parents[1] / "xlsx_tool" / "plans" / "2017q3.yaml").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[1] / "xlsx_tool" / "plan" / "2017q3.yaml").read_text(encoding="utf-8")
     old = 'basis: "每次扣0.5分，最多扣至分值6分"'
     assert old in text
     path = tmp_path / "long.yaml"

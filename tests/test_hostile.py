@@ -26,9 +26,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/hostile.py, however pytest imports this file
 import hostile as H  # noqa: E402
-from xlsx_tool.book_reader import Limits  # noqa: E402
-from xlsx_tool.merge import merge  # noqa: E402
-from xlsx_tool.summary_writer import SUMMARY_FILE, build_summary, to_json  # noqa: E402
+from xlsx_tool.reading.workbook import Limits  # noqa: E402
+from xlsx_tool.judging.merge import merge  # noqa: E402
+from xlsx_tool.outputs.summary import SUMMARY_FILE, build_summary, to_json  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2017, 11, 6)
@@ -444,8 +444,8 @@ def test_limits_can_be_changed_from_the_command_line(plan, tmp_path):
 
 def test_cell_limit_in_library(plan):
     """Limits(max_cells) counts the cells read, empty ones included."""
-    from xlsx_tool.book_reader import BookError, open_book
-    from xlsx_tool.form_reader import read_form
+    from xlsx_tool.reading.workbook import BookError, open_book
+    from xlsx_tool.reading.form import read_form
 
     form = H.low_form(plan, H.HOSTILE_UNITS[0])
     read_form(open_book(form, ".xlsx", Limits()))

@@ -25,11 +25,11 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/hostile.py, however pytest imports this file
 import hostile as H  # noqa: E402
-from xlsx_tool import layout as L  # noqa: E402
-from xlsx_tool.book_reader import Limits  # noqa: E402
-from xlsx_tool.collect import Source  # noqa: E402
-from xlsx_tool.merge import merge, read_source  # noqa: E402
-from xlsx_tool.summary_writer import build_summary, to_json  # noqa: E402
+from xlsx_tool.forms import layout as L  # noqa: E402
+from xlsx_tool.reading.workbook import Limits  # noqa: E402
+from xlsx_tool.reading.collect import Source  # noqa: E402
+from xlsx_tool.judging.merge import merge, read_source  # noqa: E402
+from xlsx_tool.outputs.summary import build_summary, to_json  # noqa: E402
 
 TODAY = dt.date(2017, 11, 6)
 SETTINGS = dict(derandomize=True, deadline=None, database=None, print_blob=True,

@@ -29,13 +29,13 @@ from python_calamine import CalamineWorkbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/lo.py, however pytest imports this file
 import lo  # noqa: E402
-from xlsx_tool import layout as L  # noqa: E402
-from xlsx_tool.book_reader import Limits, open_book  # noqa: E402
-from xlsx_tool.form_reader import read_form  # noqa: E402
-from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form, identity_values  # noqa: E402
-from xlsx_tool.generate import form_filename, generate  # noqa: E402
-from xlsx_tool.merge import COUNTED, merge  # noqa: E402
-from xlsx_tool.scoring import score_form  # noqa: E402
+from xlsx_tool.forms import layout as L  # noqa: E402
+from xlsx_tool.reading.workbook import Limits, open_book  # noqa: E402
+from xlsx_tool.reading.form import read_form  # noqa: E402
+from xlsx_tool.forms.writer import FormEntries, ItemEntry, build_form, identity_values  # noqa: E402
+from xlsx_tool.forms.generate import form_filename, generate  # noqa: E402
+from xlsx_tool.judging.merge import COUNTED, merge  # noqa: E402
+from xlsx_tool.judging.scoring import score_form  # noqa: E402
 
 pytestmark = pytest.mark.libreoffice
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from xlsx_tool.collect import list_files
+from xlsx_tool.reading.collect import list_files
 
 
 def _rglob(root: Path) -> list[Path]:

@@ -23,10 +23,10 @@ from click.testing import CliRunner
 from returns import DATE_CELL, cell, exam_values, fill_with_openpyxl, set_mtime, write_explorer_zip
 
 from xlsx_tool.files import write_zip
-from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form
-from xlsx_tool.generate import form_filename, generate, summary_folder
-from xlsx_tool.merge import COPY, COUNTED, DUPLICATE, merge
-from xlsx_tool.summary_writer import to_json, write_summary
+from xlsx_tool.forms.writer import FormEntries, ItemEntry, build_form
+from xlsx_tool.forms.generate import form_filename, generate, summary_folder
+from xlsx_tool.judging.merge import COPY, COUNTED, DUPLICATE, merge
+from xlsx_tool.outputs.summary import to_json, write_summary
 
 TODAY = dt.date(2017, 11, 6)
 BASE = dt.datetime(2017, 10, 30, 9, 0).timestamp()
@@ -497,7 +497,7 @@ def test_committee_merging_only_its_own_returns(plan, tmp_path):
 def test_worker_processes_give_the_same_result(scenario, monkeypatch):
     """Records come back from the worker processes pickled in their own compact form (items as
     tuples, Decimals as text, values shared): the merge must not be able to tell."""
-    import xlsx_tool.merge as M
+    import xlsx_tool.judging.merge as M
 
     monkeypatch.setattr(M, "PARALLEL_FROM", 1)  # the pool even for this small folder
     pooled = merge(scenario.plan, scenario.collected, today=TODAY, workers=2)
@@ -519,9 +519,9 @@ def test_outputs_written_on_two_cores_are_the_same_bytes(scenario, tmp_path, mon
     """With many returns the summary's table bodies are shared out with a forked process: the files
     must be exactly those one process writes, and two merges of the same returns must give the same
     bytes (the correction lists too: dated by the merge, not the clock)."""
-    import xlsx_tool.merge as M
-    import xlsx_tool.table_body as TB
-    from xlsx_tool.cli import cli
+    import xlsx_tool.judging.merge as M
+    import xlsx_tool.outputs.table_body as TB
+    from xlsx_tool.interfaces.cli import cli
 
     def run(out):
         res = CliRunner().invoke(cli, ["merge", str(scenario.collected), "--out", str(out),

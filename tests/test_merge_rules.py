@@ -44,9 +44,9 @@ from returns import (
 )
 
 from xlsx_tool import findings as FX
-from xlsx_tool.book_reader import Limits
+from xlsx_tool.reading.workbook import Limits
 from xlsx_tool.files import write_zip
-from xlsx_tool.merge import COPY, COUNTED, DUPLICATE, IGNORED, REFUSED, merge
+from xlsx_tool.judging.merge import COPY, COUNTED, DUPLICATE, IGNORED, REFUSED, merge
 from xlsx_tool.plan import load_plan
 
 TODAY = dt.date(2017, 11, 6)

@@ -18,17 +18,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from xlsx_tool.cli import cli
+from xlsx_tool.interfaces.cli import cli
 from xlsx_tool.findings import ERROR
 from xlsx_tool.plan import PlanError, load_plan
-from xlsx_tool.plan_check import check_plan
+from xlsx_tool.plan.check import check_plan
 
 GOLDEN = Path(__file__).parent / "golden"
 PLAN_2018 = GOLDEN / "plan_2018q1.yaml"
 
 
 def embedded_text() -> str:
-    return (resources.files("xlsx_tool.plans") / "2017q3.yaml").read_text(encoding="utf-8")
+    return (resources.files("xlsx_tool.plan") / "2017q3.yaml").read_text(encoding="utf-8")
 
 
 def edited_plan(tmp_path: Path, old: str, new: str, name: str = "plan.yaml") -> Path:
@@ -622,7 +622,7 @@ def test_second_plan_guide_states_its_own_rules(tmp_path):
 
     import openpyxl
 
-    from xlsx_tool.form_writer import build_form
+    from xlsx_tool.forms.writer import build_form
 
     p = load_plan(PLAN_2018)
     wb = openpyxl.load_workbook(io.BytesIO(build_form(p, p.units[0])))

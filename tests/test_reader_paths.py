@@ -18,8 +18,8 @@ import zlib
 import pytest
 import xlsxwriter
 
-from xlsx_tool import book_reader
-from xlsx_tool.book_reader import BookError, CellError, Limits, open_book
+from xlsx_tool.reading import workbook as book_reader
+from xlsx_tool.reading.workbook import BookError, CellError, Limits, open_book
 
 SHEET = "评分"  # a Chinese sheet name, so that any English in an error's `why` comes from the reader
 SHEET_PART = "xl/worksheets/sheet1.xml"

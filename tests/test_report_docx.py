@@ -22,10 +22,10 @@ import pytest
 
 import lo
 from insight_returns import MERGED_ON, RETURNS, D, expected_score, merged_returns
-from xlsx_tool.form_writer import FormEntries, ItemEntry, build_form
-from xlsx_tool.generate import form_filename, summary_folder
-from xlsx_tool.merge import merge
-from xlsx_tool.report_docx import block_text, build_report, report_blocks, write_reports
+from xlsx_tool.forms.writer import FormEntries, ItemEntry, build_form
+from xlsx_tool.forms.generate import form_filename, summary_folder
+from xlsx_tool.judging.merge import merge
+from xlsx_tool.outputs.report import block_text, build_report, report_blocks, write_reports
 
 pytestmark = pytest.mark.libreoffice
 

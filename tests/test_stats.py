@@ -24,11 +24,11 @@ import pytest
 
 import lo
 from insight_returns import MERGED_ON, RETURNS, D, expected_score, lost, merged_returns
-from xlsx_tool.layout import FONT_PROPS
-from xlsx_tool.merge import merge
-from xlsx_tool.stats_sheet import (STATS_SHEET, add_stats_sheet, category_stats, item_stats, overall_average,
+from xlsx_tool.forms.layout import FONT_PROPS
+from xlsx_tool.judging.merge import merge
+from xlsx_tool.outputs.stats import (STATS_SHEET, add_stats_sheet, category_stats, item_stats, overall_average,
                                    score_distribution, summary_stats)
-from xlsx_tool.xlsx_book import Book
+from xlsx_tool.outputs.xlsx_book import Book
 
 SHEET = "统计分析"  # written out: the tests pin the name people see
 NS = {

@@ -12,10 +12,10 @@ from decimal import Decimal
 import openpyxl
 from lo import convert
 
-from xlsx_tool.book_reader import open_book
-from xlsx_tool.layout import col_letters
-from xlsx_tool.summary_writer import _Book
-from xlsx_tool.table_body import row_xml, text_xml
+from xlsx_tool.reading.workbook import open_book
+from xlsx_tool.forms.layout import col_letters
+from xlsx_tool.outputs.summary import _Book
+from xlsx_tool.outputs.table_body import row_xml, text_xml
 
 AWKWARD = [
     "=HYPERLINK(\"http://x\",\"点我\")",

@@ -30,10 +30,10 @@ import xlsxwriter
 from openpyxl.styles.numbers import BUILTIN_FORMATS
 from xlsxwriter.utility import quote_sheetname as xw_quote
 
-from xlsx_tool.book_reader import open_book
-from xlsx_tool.layout import FONT_PROPS
-from xlsx_tool.table_body import FLUSH_ROWS, MAX_CELL_CHARS, Body, pack, row_xml
-from xlsx_tool.xlsx_book import PAGE_FOOTER, Book, quote_sheetname
+from xlsx_tool.reading.workbook import open_book
+from xlsx_tool.forms.layout import FONT_PROPS
+from xlsx_tool.outputs.table_body import FLUSH_ROWS, MAX_CELL_CHARS, Body, pack, row_xml
+from xlsx_tool.outputs.xlsx_book import PAGE_FOOTER, Book, quote_sheetname
 
 M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 XW_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,

@@ -20,9 +20,9 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
-from .errors_zh import describe
-from .layout import col_index
-from .limits import MB, Limits, sniff
+from xlsx_tool.errors_zh import describe
+from xlsx_tool.forms.layout import col_index
+from xlsx_tool.reading.limits import MB, Limits, sniff
 
 try:  # zlib-ng inflates a return's parts about twice as fast as zlib (32 µs a file instead of 61)
     from zlib_ng import zlib_ng as _inflater

@@ -16,8 +16,8 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
-from .background import in_background
-from .layout import col_letters
+from xlsx_tool.outputs.background import in_background
+from xlsx_tool.forms.layout import col_letters
 
 _COLS = [chr(65 + i) for i in range(26)]
 _CONTROL = re.compile(r"[\x00-\x08\x0B-\x1F\uFFFE\uFFFF]")

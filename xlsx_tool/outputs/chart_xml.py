@@ -27,8 +27,8 @@ import re
 from dataclasses import dataclass
 from numbers import Rational
 
-from .table_body import text_xml
-from .xlsx_book import NS_PKG_REL, NS_REL, XML_HEAD, absolute, quote_sheetname
+from xlsx_tool.outputs.table_body import text_xml
+from xlsx_tool.outputs.xlsx_book import NS_PKG_REL, NS_REL, XML_HEAD, absolute, quote_sheetname
 
 __all__ = ["Font", "Series", "ColumnChart", "chart_part", "anchor", "drawing_part", "drawing_rels"]
 

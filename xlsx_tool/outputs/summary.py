@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from . import findings as FX
-from .decimals import as_cell, as_text
-from .files import write_atomic
-from .layout import FONT_PROPS, SUMMARY_TEXT_KEEP
-from .merge import MergeResult, Row, SummaryResult
-from .table_body import Body, row_xml
-from .xlsx_book import PAGE_FOOTER, Book, row_px
+from xlsx_tool import findings as FX
+from xlsx_tool.decimals import as_cell, as_text
+from xlsx_tool.files import write_atomic
+from xlsx_tool.forms.layout import FONT_PROPS, SUMMARY_TEXT_KEEP
+from xlsx_tool.judging.merge import MergeResult, Row, SummaryResult
+from xlsx_tool.outputs.table_body import Body, row_xml
+from xlsx_tool.outputs.xlsx_book import PAGE_FOOTER, Book, row_px
 
 SUMMARY_FILE = "评分汇总表.xlsx"
 DETAIL_SHEET = "扣分明细"
@@ -202,7 +202,7 @@ def build_summary(result: MergeResult) -> bytes:
             landscape=False, title=f"{plan.summary_title}（全部单位）",
             info=f"汇总时间：{when}    共 {result.received} 个单位（应 {result.expected} 个），按得分从高到低排列，同分同名次。")
 
-    from .stats_sheet import STATS_SHEET, add_stats_sheet
+    from xlsx_tool.outputs.stats import STATS_SHEET, add_stats_sheet
 
     add_stats_sheet(wb, result, sheet_name=sheet_name(STATS_SHEET, used))
 

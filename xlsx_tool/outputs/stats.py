@@ -20,10 +20,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import NamedTuple
 
-from .decimals import as_text
-from .layout import a1
-from .merge import MergeResult, Row
-from .xlsx_book import PAGE_FOOTER
+from xlsx_tool.decimals import as_text
+from xlsx_tool.forms.layout import a1
+from xlsx_tool.judging.merge import MergeResult, Row
+from xlsx_tool.outputs.xlsx_book import PAGE_FOOTER
 
 STATS_SHEET = "统计分析"
 ZERO = Decimal(0)
@@ -249,7 +249,7 @@ class _Sheet:
         self.breaks: list[int] = []
 
     def font_props(self, size: float, bold: bool = False, rotation: int | None = None):
-        from .chart_xml import Font
+        from xlsx_tool.outputs.chart_xml import Font
 
         return Font(self.font, size, bold, rotation)
 
@@ -295,7 +295,7 @@ class _Sheet:
         """A column chart anchored at row `top`, `y` pixels down, beside the tables; returns the pixel under it."""
         if not self.draw or last < first:
             return y
-        from . import chart_xml as CX
+        from xlsx_tool.outputs import chart_xml as CX
 
         def ref(r1, c, r2=None):
             return (self.name, r1, c) if r2 is None else (self.name, r1, c, r2, c)

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from . import findings as FX
-from .decimals import as_text
-from .files import safe_filename, write_atomic
-from .merge import MergeResult, Row, SummaryResult
-from .stats_sheet import item_label, item_stats, overall_average, score_distribution
+from xlsx_tool import findings as FX
+from xlsx_tool.decimals import as_text
+from xlsx_tool.files import safe_filename, write_atomic
+from xlsx_tool.judging.merge import MergeResult, Row, SummaryResult
+from xlsx_tool.outputs.stats import item_label, item_stats, overall_average, score_distribution
 
 TODO = "（待补充）"
 REPORT_PREFIX = "简要核查报告"

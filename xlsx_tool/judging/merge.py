@@ -8,22 +8,21 @@ recomputed score and rank, and every finding.  Writing it out is `summary_writer
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from . import findings as FX
-from .collect import Source, list_files, sources_of
-from .decimals import as_text
-from .limits import Limits
-from .plan import Plan, SummaryUnit, Unit
-from .textnorm import norm_text
+from xlsx_tool import findings as FX
+from xlsx_tool.reading.collect import Source, list_files, sources_of
+from xlsx_tool.decimals import as_text
+from xlsx_tool.reading.limits import Limits
+from xlsx_tool.plan import Plan, SummaryUnit, Unit
+from xlsx_tool.textnorm import norm_text
 
 if TYPE_CHECKING:
-    from .scoring import Scored
+    from xlsx_tool.judging.scoring import Scored
 
 PARALLEL_FROM = 300  # sources; below this a process pool costs more than it saves
 
@@ -46,9 +45,6 @@ class FileRecord:
         self.status, self.reason, self.unit, self.summary = status, reason, unit, summary
         self.scored = scored
         self.findings: list[FX.Finding] = [] if findings is None else findings
-
-    def __reduce__(self):  # compact, as the pool's workers send one back for every file
-        return FileRecord, tuple(getattr(self, n) for n in FileRecord.__slots__)
 
     def __repr__(self) -> str:
         return f"FileRecord({self.name!r}, {self.status!r}, unit={self.unit!r}, reason={self.reason!r})"
@@ -129,9 +125,9 @@ def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
     # The readers (and hashlib) load with the first file: a merge of an empty folder starts without them.
     from hashlib import sha256
 
-    from .book_reader import BookError, open_book
-    from .form_reader import read_form
-    from .scoring import score_form
+    from xlsx_tool.reading.workbook import BookError, open_book
+    from xlsx_tool.reading.form import read_form
+    from xlsx_tool.judging.scoring import score_form
 
     rec = FileRecord(src.name, mtime=src.mtime)
     if src.data is None:
@@ -219,11 +215,6 @@ _WORKER: tuple | None = None
 def _init(plan, root, limits, paths):
     global _WORKER
     _WORKER = (plan, root, limits, paths)
-    # What the worker inherited (the plan, the paths) lives until it ends: frozen, the garbage
-    # collector stops walking through it after every few thousand allocations.  Collection is on
-    # here even if the parent turned it off: a refused file's exception leaves a reference cycle.
-    gc.freeze()
-    gc.enable()
 
 
 def _read_path(plan: Plan, root: Path, path: Path, limits: Limits) -> list[FileRecord]:

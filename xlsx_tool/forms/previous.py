@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .book_reader import BookError, Limits, open_book
-from .plan import Plan
-from .summary_writer import DETAIL_HEADERS, DETAIL_SHEET
-from .textnorm import norm_text
+from xlsx_tool.reading.workbook import BookError, Limits, open_book
+from xlsx_tool.plan import Plan
+from xlsx_tool.outputs.summary import DETAIL_HEADERS, DETAIL_SHEET
+from xlsx_tool.textnorm import norm_text
 
 
 class PreviousError(Exception):

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from .limits import MB, Limits, sniff
-from .errors_zh import describe
-from .files import zip_member_name
+from xlsx_tool.reading.limits import MB, Limits, sniff
+from xlsx_tool.errors_zh import describe
+from xlsx_tool.files import zip_member_name
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db"}

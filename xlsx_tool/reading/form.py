@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import layout as L
-from .book_reader import Book, BookError, Sheet
-from .textnorm import norm_text
+from xlsx_tool.forms import layout as L
+from xlsx_tool.reading.workbook import Book, BookError, Sheet
+from xlsx_tool.textnorm import norm_text
 
 _ITEM_NO = re.compile(r"^\s*(\d{1,3})\s*[、.．，,]")
 HEADER_SEARCH_ROWS = 30

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .findings import Finding, make
-from .plan import Plan
-from .textnorm import norm_name
+from xlsx_tool.findings import Finding, make
+from xlsx_tool.plan import Plan
+from xlsx_tool.textnorm import norm_name
 
 
 def check_plan(plan: Plan) -> list[Finding]:

@@ -16,15 +16,15 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-from .corrections import write_lists
-from .decimals import as_cell
-from .files import write_zip
-from .form_writer import FormEntries, ItemEntry, build_form
-from .generate import form_filename, generate, summary_folder
-from .merge import MergeResult, merge
-from .plan import Item, Plan
-from .report_docx import write_reports
-from .summary_writer import SUMMARY_FILE, write_summary
+from xlsx_tool.outputs.corrections import write_lists
+from xlsx_tool.decimals import as_cell
+from xlsx_tool.files import write_zip
+from xlsx_tool.forms.writer import FormEntries, ItemEntry, build_form
+from xlsx_tool.forms.generate import form_filename, generate, summary_folder
+from xlsx_tool.judging.merge import MergeResult, merge
+from xlsx_tool.plan import Item, Plan
+from xlsx_tool.outputs.report import write_reports
+from xlsx_tool.outputs.summary import SUMMARY_FILE, write_summary
 
 REASONS = ["7月未召开支委会", "台账资料不全", "未见会议记录", "活动无图片资料", "学习笔记不全", "未按时整改",
            "测试1人不及格", "未开展社区服务活动", "党费收缴台账不规范", "廉政教育无记录"]
@@ -147,7 +147,7 @@ def _overwrite_score(path: Path, plan: Plan) -> None:
     """Item 3's 得分 typed over its formula, and saved by another program (openpyxl keeps no cached values)."""
     import openpyxl
 
-    from . import layout as L
+    from xlsx_tool.forms import layout as L
 
     row = L.item_row(next(i for i, it in enumerate(plan.rubric.items) if it.seq == 3))
     wb = openpyxl.load_workbook(path)

@@ -7,14 +7,13 @@ Heavy libraries are imported inside the commands, so `--help` starts fast.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from . import __version__
+from xlsx_tool import __version__
 
 
 class _ChineseHelp(click.HelpFormatter):
@@ -70,7 +69,7 @@ class WriteError(UserError):
 
 
 def _plan(path):
-    from .plan import PlanError, load_plan
+    from xlsx_tool.plan import PlanError, load_plan
 
     try:
         return load_plan(path)
@@ -89,8 +88,8 @@ def _progress(total: int, label: str):
 
 def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells):
     """Read and judge every returned file, with a progress bar: what merge and report share."""
-    from .limits import MB, Limits
-    from .merge import merge
+    from xlsx_tool.reading.limits import MB, Limits
+    from xlsx_tool.judging.merge import merge
 
     src = Path(collected_dir)
     if not src.is_dir():
@@ -104,27 +103,6 @@ def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb
     finally:
         if bar:
             bar.__exit__(None, None, None)
-
-
-def _collector_off(command):
-    """Run a command that reads every return with the garbage collector off, and put it back as it
-    was afterwards: the command keeps what it reads until it ends and makes next to no cyclic
-    garbage, so collections would only walk the same records again and again (half a second of a
-    10,000-file merge)."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        import gc
-
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return command(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-
-    return run
 
 
 def _read_options(f):
@@ -157,7 +135,7 @@ def _write_guard(path: Path, write):
     except PermissionError:
         raise WriteError(f"无法写入 {path}：文件可能正被 Excel/WPS 打开，请关闭该文件后重试。") from None
     except OSError as e:
-        from .errors_zh import describe
+        from xlsx_tool.errors_zh import describe
 
         raise WriteError(f"无法写入 {path}：{describe(e)}。") from None
 
@@ -193,8 +171,8 @@ def plan_check(plan_file):
 
     有“错误”时退出码为 1。
     """
-    from .findings import ERROR, count
-    from .plan_check import check_plan
+    from xlsx_tool.findings import ERROR, count
+    from xlsx_tool.plan.check import check_plan
 
     p = _plan(plan_file)
     found = check_plan(p)
@@ -248,12 +226,12 @@ def generate(plan_file, out_dir, no_zip, previous_file):
     用 --previous 给出上季度的评分汇总表时，每个单位表中会列出上季度被扣分的问题，
     由核查人员逐条选择“已整改/未整改”，整改项的扣分按未整改的条数自动计算。
     """
-    from .generate import generate as run
+    from xlsx_tool.forms.generate import generate as run
 
     p = _plan(plan_file)
     problems = None
     if previous_file:
-        from .previous import PreviousError, read_previous
+        from xlsx_tool.forms.previous import PreviousError, read_previous
 
         try:
             prev = read_previous(previous_file, p)
@@ -287,7 +265,6 @@ def generate(plan_file, out_dir, no_zip, previous_file):
 @click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True,
               help="输出文件夹；汇总表写为其中的 评分汇总表.xlsx。")
 @click.option("--json", "as_json", is_flag=True, help="把结果以 JSON 输出到标准输出（同时仍写汇总表）。")
-@_collector_off
 def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, max_unzipped_mb, max_cells):
     """汇总 COLLECTED_DIR（默认 collected/）中交回的评分表，生成 评分汇总表.xlsx。
 
@@ -299,14 +276,14 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
 
     退出码：0 无错误；1 发现错误（汇总表照常生成）；2 用法或方案错误；3 无法写入输出。
     """
-    from .findings import ERROR, INFO, WARNING
-    from .summary_writer import SUMMARY_FILE, to_json, write_summary
+    from xlsx_tool.findings import ERROR, INFO, WARNING
+    from xlsx_tool.outputs.summary import SUMMARY_FILE, to_json, write_summary
 
     p = _plan(plan_file)
     out = _out_dir(out_dir)
     result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells)
     target = out / SUMMARY_FILE
-    from .corrections import FOLDER, write_lists
+    from xlsx_tool.outputs.corrections import FOLDER, write_lists
 
     lists = []
     _write_guard(target, lambda: (out.mkdir(parents=True, exist_ok=True), write_summary(result, target)))
@@ -342,7 +319,6 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
 @_read_options
 @click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True,
               help="输出文件夹；报告写为其中的 简要核查报告-<汇总单位>.docx 和 简要核查报告-汇总.docx。")
-@_collector_off
 def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, max_cells, out_dir):
     """根据交回的评分表起草简要核查报告（.docx）：每个汇总单位一份，另有一份汇总。
 
@@ -351,8 +327,8 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
 
     退出码：0 无错误；1 评分表中有错误（报告照常生成）；2 用法或方案错误；3 无法写入输出。
     """
-    from .findings import ERROR
-    from .report_docx import write_reports
+    from xlsx_tool.findings import ERROR
+    from xlsx_tool.outputs.report import write_reports
 
     p = _plan(plan_file)
     out = _out_dir(out_dir)
@@ -377,8 +353,8 @@ def status(collected_dir, plan_file, today, show_all):
     """
     import datetime as dt
 
-    from .merge import REFUSED
-    from .merge import merge as run
+    from xlsx_tool.judging.merge import REFUSED
+    from xlsx_tool.judging.merge import merge as run
 
     p = _plan(plan_file)
     src = Path(collected_dir)
@@ -417,8 +393,8 @@ def demo(directory, seed):
     在 DIRECTORY（默认 demo/）下生成 blank_forms/、collected/（模拟交回，含常见错误和缺交）
     和 output/（评分汇总表.xlsx、退回修改清单、简要核查报告初稿）。
     """
-    from .demo import run_demo
-    from .findings import ERROR, WARNING
+    from xlsx_tool.interfaces.demo import run_demo
+    from xlsx_tool.findings import ERROR, WARNING
 
     p = _plan(None)
     d = _out_dir(directory)
@@ -438,11 +414,6 @@ def demo(directory, seed):
 
 
 def main():
-    import gc
-
-    # Everything made so far (modules, classes, click's commands) lives until the end: moved out of
-    # the collector's sight, a collection no longer walks it (a full one did, in every merge's start).
-    gc.freeze()
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:

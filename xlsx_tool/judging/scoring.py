@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from . import findings as FX
-from .book_reader import CellError
-from .decimals import as_text
-from .form_reader import Cell, RawForm
-from .layout import NOT_RECTIFIED, RECTIFIED
-from .plan import Item, Plan, SummaryUnit, Unit
-from .textnorm import norm_text
+from xlsx_tool import findings as FX
+from xlsx_tool.reading.workbook import CellError
+from xlsx_tool.decimals import as_text
+from xlsx_tool.reading.form import Cell, RawForm
+from xlsx_tool.forms.layout import NOT_RECTIFIED, RECTIFIED
+from xlsx_tool.plan import Item, Plan, SummaryUnit, Unit
+from xlsx_tool.textnorm import norm_text
 
 _NUMBER_TEXT = re.compile(r"^(?:扣)?\s*([+-]?\d+(?:\.\d+)?)\s*(?:分)?$")
 _DATE_TEXT = [
@@ -41,20 +41,6 @@ class ItemResult:
     cell: str = ""
     note: str = ""  # what the tool adds: the test's failures, the problems not rectified
 
-    def __reduce__(self):
-        # Sent back from the merge's worker processes for every item of every return: Decimals as
-        # text and the fields as a tuple pickle several times faster than the default.
-        return _item_result, (self.seq, str(self.max), str(self.deduction), str(self.score), self.raw, self.reason,
-                              self.highlight, self.cell, self.note)
-
-
-# The few values items take (0, 0.5, 1, … 20) are shared, not rebuilt for each of 10,000 returns.
-_decimal = lru_cache(maxsize=4096)(Decimal)
-
-
-def _item_result(seq, mx, deduction, score, *rest) -> ItemResult:
-    return ItemResult(seq, _decimal(mx), _decimal(deduction), _decimal(score), *rest)
-
 
 @dataclass(slots=True)
 class Scored:
@@ -68,16 +54,6 @@ class Scored:
     @property
     def errors(self) -> int:
         return FX.count(self.findings, FX.ERROR)
-
-    def __reduce__(self):
-        # A return's items as one list of tuples, not fifteen objects each pickled on its own: the
-        # worker that sends them does a third less work.
-        return _scored, (self.unit, [(i.seq, str(i.max), str(i.deduction), str(i.score), i.raw, i.reason, i.highlight,
-                                      i.cell, i.note) for i in self.items], self.raw_total, self.score, self.date, self.findings)
-
-
-def _scored(unit, items, raw_total, score, date, findings) -> Scored:
-    return Scored(unit, [_item_result(*i) for i in items], raw_total, score, date, findings)
 
 
 def excel_serial_to_date(serial: float, date1904: bool = False) -> dt.date:

@@ -16,8 +16,8 @@ import struct
 import zipfile
 import zlib
 
-from .form_writer import build_form
-from .plan import Plan, SummaryUnit, Unit
+from xlsx_tool.forms.writer import build_form
+from xlsx_tool.plan import Plan, SummaryUnit, Unit
 
 
 def escape(text: str) -> str:

@@ -22,8 +22,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .layout import a1, col_letters
-from .table_body import FLUSH_ROWS, MAX_CELL_CHARS, Body, pack, text_xml
+from xlsx_tool.forms.layout import a1, col_letters
+from xlsx_tool.outputs.table_body import FLUSH_ROWS, MAX_CELL_CHARS, Body, pack, text_xml
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -447,7 +447,7 @@ class Book:
         return pack(members, bodies)
 
     def _chart_parts(self, drawn: list[Sheet]) -> list[tuple[str, bytes]]:
-        from . import chart_xml as CX
+        from xlsx_tool.outputs import chart_xml as CX
 
         out = []
         n = 0

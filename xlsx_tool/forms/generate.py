@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import safe_filename, staged_dir, write_zip
-from .form_template import FormTemplate
-from .form_writer import FormEntries, build_form
-from .plan import Plan, SummaryUnit, Unit, summary_folder  # noqa: F401  (re-exported)
+from xlsx_tool.files import safe_filename, staged_dir, write_zip
+from xlsx_tool.forms.template import FormTemplate
+from xlsx_tool.forms.writer import FormEntries, build_form
+from xlsx_tool.plan import Plan, SummaryUnit, Unit, summary_folder  # noqa: F401  (re-exported)
 
 # Below this many forms a process pool costs more than it saves (fork, one template per process).
 PARALLEL_FROM = 400

@@ -16,10 +16,10 @@ from decimal import Decimal
 
 import xlsxwriter
 
-from . import layout as L
-from .decimals import as_cell
-from .layout import FONT_PROPS  # noqa: F401  (re-exported)
-from .plan import Item, Plan, Unit
+from xlsx_tool.forms import layout as L
+from xlsx_tool.decimals import as_cell
+from xlsx_tool.forms.layout import FONT_PROPS  # noqa: F401  (re-exported)
+from xlsx_tool.plan import Item, Plan, Unit
 
 DATE_FORMAT = "yyyy\"年\"m\"月\"d\"日\""
 CJK_CHARS_PER_WIDTH = 0.5  # one CJK glyph takes about two column-width units at 10.5pt

@@ -10,11 +10,11 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import findings as FX
-from .files import safe_filename, staged_dir
-from .merge import MergeResult
-from .plan import summary_folder
-from .summary_writer import SEVERITY_ORDER, _Book
+from xlsx_tool import findings as FX
+from xlsx_tool.files import safe_filename, staged_dir
+from xlsx_tool.judging.merge import MergeResult
+from xlsx_tool.plan import summary_folder
+from xlsx_tool.outputs.summary import SEVERITY_ORDER, _Book
 
 FOLDER = "退回修改清单"
 # Findings about the merge itself, not about a file the group can fix.

@@ -1,0 +1,1 @@
+"""What the merge writes: the summary workbook, statistics, correction lists, report drafts."""

@@ -1,0 +1,1 @@
+"""Reading what comes back: walk collected/, open each workbook, find the form's cells."""
