@@ -149,16 +149,25 @@ def test_file_unsupported_wps_et_and_web_page(plan, folder):
     assert r.received == 0
 
 
-def test_file_unreadable_empty_and_truncated(plan, folder):
-    (folder / "空.xlsx").write_bytes(b"")
+def test_file_unreadable_truncated(plan, folder):
     data = build_form(plan, "州财政局", clean(plan, "州财政局"))
     (folder / "截断.xlsx").write_bytes(data[: len(data) // 2])
     r = run(plan, folder)
-    for name in ("空.xlsx", "截断.xlsx"):
-        f = one(r, "file-unreadable", file=name)
-        assert f.severity == ERROR
+    assert one(r, "file-unreadable", file="截断.xlsx").severity == ERROR
+    assert rec(r, "截断.xlsx").status == REFUSED and r.received == 0
+
+
+def test_file_empty_each_refused_never_copies_of_one_another(plan, folder):
+    names = ["空.xlsx", "空(1).xlsx", "sub/空.xls", "空.ods"]
+    for name in names:
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_bytes(b"")
+    r = run(plan, folder)
+    for name in names:
+        f = one(r, "file-empty", file=name)
+        assert f.severity == ERROR and "0 字节" in f.message
         assert rec(r, name).status == REFUSED
-    assert r.received == 0
+    assert not found(r, "file-duplicate-copy")
 
 
 def _encrypted_ole() -> bytes:
@@ -646,7 +655,7 @@ def test_date_outside_window(plan, folder):
 def _capped_plan(tmp_path):
     from importlib import resources
 
-    text = (resources.files("xlsx_tool.plans") / "2017q3.yaml").read_text(encoding="utf-8")
+    text = (resources.files("xlsx_tool.plan") / "2017q3.yaml").read_text(encoding="utf-8")
     assert "max_score: 98 " in text
     text = text.replace("max_score: 98 ", "max_score: 90 ", 1).replace("high_score: 95 ", "high_score: 88 ", 1)
     path = tmp_path / "capped.yaml"
@@ -846,8 +855,9 @@ def test_clean_folder_has_no_findings_but_missing(plan, folder):
     assert r.received == 4 and all(f.status == COUNTED for f in r.files)
 
 
-def test_file_formulas_unknown_for_xls_and_ods(plan, tmp_path):
-    """.xls and .ods keep no formula information here: the merge says it could not check the 得分 formulas."""
+def test_file_formulas_unknown_for_xls_but_known_for_ods(plan, tmp_path):
+    """python-calamine gives no formulas: .xlsx and .ods have them read from their XML; .xls keeps them
+    in binary records, so there the merge says it could not check the 得分 formulas."""
     from lo import convert
 
     src = write_form(tmp_path, "州财政局.xlsx", plan, "州财政局", entries(i5=(1, "缺一次支委会")))
@@ -856,6 +866,9 @@ def test_file_formulas_unknown_for_xls_and_ods(plan, tmp_path):
         folder.mkdir()
         convert([src], fmt, folder)
         r = run(plan, folder)
-        f = one(r, "file-formulas-unknown", file=f"州财政局.{fmt}")
-        assert f.severity == INFO and f".{fmt}" in f.message
+        if fmt == "xls":
+            f = one(r, "file-formulas-unknown", file=f"州财政局.{fmt}")
+            assert f.severity == INFO and f".{fmt}" in f.message
+        else:
+            assert not found(r, "file-formulas-unknown") and not found(r, "formula-overwritten")
         assert row(r, "州财政局").scored.score == D(97)

@@ -31,6 +31,7 @@ RULES: dict[str, Rule] = {
     "plan-tight-quota": Rule(INFO, "{summary} 只核查 {count} 个单位，按“不超过{share}”规则，{high} 分及以上单位最多 {quota} 个"),
     # ---- files
     "file-ignored": Rule(INFO, "不是评分表，已忽略（{why}）"),
+    "file-empty": Rule(ERROR, "文件是空的（0 字节），可能是保存或发送时出错", "请对方重新发送"),
     "file-unsupported": Rule(ERROR, "无法识别的文件类型（{why}）。{todo}", "{todo}"),
     "file-unreadable": Rule(ERROR, "文件无法读取（{why}）。{todo}", "{todo}"),
     "file-encrypted": Rule(ERROR, "{why}设置了密码，无法读取。{todo}", "{todo}"),
@@ -49,6 +50,8 @@ RULES: dict[str, Rule] = {
     "identity-text-mismatch": Rule(WARNING, "表单信息为 {unit}，但表头被核查单位写作“{text}”；按表单信息计入 {unit}", "核对被核查单位名称"),
     "identity-summary-mismatch": Rule(WARNING, "表单信息中的核查组为“{found}”，方案中 {unit} 由 {expected} 核查；按方案计入"),
     "identity-rubric-changed": Rule(WARNING, "评分细则版本（{found}）与本期方案（{expected}）不同；已按本期方案逐项核对"),
+    "form-sheet-copies": Rule(WARNING, "文件中有 {count} 个评分细则表（{names}），采用填写了内容的“{chosen}”",
+                              "删除多余的工作表，只保留填写好的一张"),
     # ---- form content
     "rubric-max-changed": Rule(WARNING, "第{seq}项分值被改为 {found}（方案为 {expected}）；按方案分值计分", "使用下发的原表，不要改动分值"),
     "rubric-text-changed": Rule(WARNING, "第{seq}项评分标准文字与方案不一致；按方案计分", "使用下发的原表，不要改动评分标准"),

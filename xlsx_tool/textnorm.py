@@ -20,3 +20,14 @@ def norm_text(s: str) -> str:
 def norm_name(s: str) -> str:
     """A unit name for matching: like norm_text, and without a "（含…）" part."""
     return norm_text(_INCLUDES.sub("", unicodedata.normalize("NFKC", str(s))))
+
+
+# Lone surrogates (half an emoji, "&#xD800;", Excel's "_xD83D_") cannot be written as UTF-8, and control
+# characters other than tab and line breaks are not allowed in XML: either would stop every output.
+_UNSAFE = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def safe_text(s: str) -> str:
+    """Text from a returned file or a file name, safe for every output: the one place where
+    characters that no output can hold are replaced (by U+FFFD, "�")."""
+    return _UNSAFE.sub("\ufffd", s)

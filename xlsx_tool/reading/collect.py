@@ -1,31 +1,38 @@
 """Walk the collected folder: every file becomes a `Source` to read, or an accounted-for refusal.
 
-Zip archives (as emailed, member names possibly GBK) are opened in memory and
-each member becomes a source named "archive.zip/member".  Nothing under the
-folder is ever written to.
+Whatever is in the folder, each entry ends as a source or a refusal with a reason: a folder that
+cannot be opened, a link that leads outside or round in a circle, a named pipe, a name that is not
+valid UTF-8 (shown with "�", still read).  Zip archives (as e-mailed, member names possibly GBK) are
+opened in memory and each member becomes a source named "archive.zip/member".  A file's kind is told
+from its content, not its name.  Nothing under the folder is ever written to.
 """
 
 from __future__ import annotations
 
-import io
+import datetime as dt
 import os
 import stat
-import zipfile
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from xlsx_tool.reading.limits import MB, Limits, sniff
 from xlsx_tool.errors_zh import describe
 from xlsx_tool.files import zip_member_name
+from xlsx_tool.reading.limits import MB, Limits, sniff
+from xlsx_tool.reading.zips import ZipProblem, check_declared, open_zip, read_member
+from xlsx_tool.textnorm import safe_text
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db"}
+# Documents people attach beside the forms: never read as workbooks, whatever their content.
+OTHER_DOCUMENTS = {".docx", ".doc", ".docm", ".dotx", ".pdf", ".wps", ".txt", ".rtf", ".pptx", ".ppt", ".csv",
+                   ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".htm", ".html", ".eml", ".msg", ".xml"}
+ARCHIVES_UNREAD = {".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
 MAX_ZIP_DEPTH = 2
+ZIP_FACTOR = 4  # an archive may unpack to this many times the limit for one workbook
 
 
-class Source(NamedTuple):  # not a dataclass: 0.06 ms to define at every start instead of 0.25
+class Source(NamedTuple):
     name: str  # shown to people: relative path, "a.zip/b.xlsx" for archive members
     data: bytes | None = None
     mtime: float = 0.0
@@ -38,18 +45,21 @@ class Source(NamedTuple):  # not a dataclass: 0.06 ms to define at every start i
         return suffix_of(self.name)
 
 
-# What PurePosixPath gives for the names here ("a/b.xlsx"), by string methods: for every file
-# read, pathlib's parsing cost more than a tenth of a form's cells.
 def base_of(name: str) -> str:
-    """PurePosixPath(name).name."""
     return name.rpartition("/")[2]
 
 
 def suffix_of(name: str) -> str:
-    """PurePosixPath(name).suffix.lower(): ".xlsx"; "" for ".xlsx" alone (a hidden file) or "a."."""
+    """".xlsx" (lower case); "" for ".xlsx" alone (a hidden file) or "a."."""
     base = base_of(name)
     i = base.rfind(".")
     return base[i:].lower() if 0 < i < len(base) - 1 else ""
+
+
+def display_name(rel: str) -> str:
+    """A path as people see it: "/" between folders, bytes that are not UTF-8 (a name made on Chinese
+    Windows, copied in raw) shown as "�"."""
+    return safe_text(os.fsencode(rel).decode("utf-8", "replace").replace(os.sep, "/"))
 
 
 def _refuse(name: str, code: str, mtime: float = 0.0, **params) -> Source:
@@ -64,67 +74,68 @@ def _classify(name: str) -> Source | None:
         return _refuse(name, "file-ignored", why="Excel/WPS 打开文件时留下的临时锁文件")
     if low in IGNORED_NAMES or base.startswith("._") or "__MACOSX/" in name:
         return _refuse(name, "file-ignored", why="操作系统生成的文件")
-    if low.endswith(".et") or low.endswith(".ett"):
+    if low.endswith((".et", ".ett")):
         return _refuse(name, "file-unsupported", why="WPS 专用的 .et 格式无法读取",
                        todo="请对方在 WPS 中“另存为”Excel 工作簿（*.xlsx）再发来")
     return None
 
 
-def list_files(root: Path) -> list[Path]:
-    """Every file (and link) under root, in a stable order: what sorted(root.rglob("*")) gives, files
-    only, links listed and not followed, an unreadable folder skipped; a few times faster, because
-    os.scandir knows an entry's kind without a stat (10,000 returns: about 0.05 s instead of 0.14)."""
+def walk(root: Path) -> tuple[list[Path], list[Source]]:
+    """Every entry under root that is not a folder (files, links, pipes…), in a stable order (what
+    sorted(rglob) gives), links listed and not followed; and a refusal for each folder that could not
+    be opened (no permission, a path too long), so that nothing in it goes missing silently."""
     found: list[str] = []
-    folders = [os.fspath(root)]
+    problems: list[Source] = []
+    top = os.fspath(root)
+    folders = [top]
     while folders:
+        folder = folders.pop()
         try:
-            with os.scandir(folders.pop()) as entries:
+            with os.scandir(folder) as entries:
                 for e in entries:
-                    if e.is_dir(follow_symlinks=False):
-                        folders.append(e.path)
-                    elif e.is_symlink() or e.is_file():
-                        found.append(e.path)
-        except OSError:
-            continue
+                    try:
+                        is_dir = e.is_dir(follow_symlinks=False)
+                    except OSError:
+                        is_dir = False
+                    (folders if is_dir else found).append(e.path)
+        except OSError as e:
+            if folder == top and not os.path.isdir(top):
+                continue  # no collected folder at all: the caller says so
+            rel = os.path.relpath(folder, top)
+            problems.append(_refuse(display_name(rel) + "/", "file-unreadable", why=f"文件夹无法打开：{describe(e)}",
+                                    todo="请检查文件夹的权限和路径长度，或把其中的文件移到收表文件夹的上一层"))
     found.sort(key=lambda path: path.split(os.sep))  # Path's order: part by part
-    return [Path(f) for f in found]
+    return [Path(f) for f in found], problems
+
+
+def list_files(root: Path) -> list[Path]:
+    return walk(root)[0]
 
 
 def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
-    """The source(s) one file on disk gives: itself, its zip members, or a refusal."""
-    top = os.fspath(root) + os.sep
-    where = os.fspath(path)
-    if where.startswith(top):  # as list_files gives them: relative_to's answer, without pathlib's parsing
-        name = where[len(top):].replace(os.sep, "/")
-    else:
-        name = path.relative_to(root).as_posix()
+    """The source(s) one entry on disk gives: itself, its zip members, or a refusal."""
+    name = display_name(os.path.relpath(path, root))
     try:
-        st, error = os.lstat(path), None  # one stat for the usual case, a plain file (pathlib takes three)
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            target = path.resolve(strict=True)
+            if Path(root).resolve() not in target.parents:
+                yield _refuse(name, "file-outside", target=display_name(os.fspath(target)))
+                return
+            st = os.stat(path)
+    except RuntimeError:  # Path.resolve on a link that leads back to itself
+        yield _refuse(name, "file-unreadable", why="这是一个循环链接（指向自身）", todo="删除这个链接，把文件本身复制进来")
+        return
     except OSError as e:
-        st, error = None, e
-    link = st is not None and stat.S_ISLNK(st.st_mode)
-    if link:
-        target = path.resolve()
-        if Path(root).resolve() not in target.parents:
-            yield _refuse(name, "file-outside", target=str(target))
-            return
+        yield _refuse(name, "file-unreadable", why=describe(e), todo="请检查文件是否存在、路径是否过长、是否被占用")
+        return
     early = _classify(name)
     if early:
-        yield early
-        return
-    suffix = suffix_of(name)
-    if link:
-        try:
-            st = os.stat(path)
-        except OSError as e:
-            error = e
-    if error is not None:
-        yield _refuse(name, "file-unreadable", why=describe(error), todo="请检查文件是否存在或被占用")
+        yield early._replace(mtime=st.st_mtime)
         return
     if not stat.S_ISREG(st.st_mode):
-        return
-    if suffix not in WORKBOOK_SUFFIXES | {".zip"}:
-        yield _refuse(name, "file-ignored", st.st_mtime, why=f"不是表格文件（{suffix or '无扩展名'}）")
+        yield _refuse(name, "file-unsupported", st.st_mtime, why="不是普通文件（命名管道、设备等）",
+                      todo="把评分表文件本身复制到收表文件夹")
         return
     if st.st_size > limits.max_file_bytes:
         yield _refuse(name, "file-too-large", st.st_mtime,
@@ -132,77 +143,74 @@ def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
         return
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            data = f.read(limits.max_file_bytes + 1)
     except OSError as e:
         yield _refuse(name, "file-unreadable", st.st_mtime, why=describe(e), todo="请检查文件权限或是否被占用")
         return
-    if suffix == ".zip" and sniff(data[:8]) == "zip" and not _is_workbook_zip(data):
-        yield from _expand_zip(name, data, st.st_mtime, limits, 1)
-    else:
-        yield Source(name, data, st.st_mtime)
+    yield from _sources(name, data, st.st_mtime, limits, 0)
+
+
+def _sources(name: str, data: bytes, mtime: float, limits: Limits, depth: int) -> Iterator[Source]:
+    """A file's bytes as sources: a workbook (told from its content), the members of an archive, or a refusal."""
+    kind, suffix = sniff(data[:8]), suffix_of(name)
+    if suffix in ARCHIVES_UNREAD:
+        yield _refuse(name, "file-unsupported", mtime, why=f"{suffix} 压缩包无法读取",
+                      todo="请对方改用 .zip 打包，或直接发送 .xlsx 文件")
+        return
+    if suffix not in WORKBOOK_SUFFIXES | {".zip"} and (suffix in OTHER_DOCUMENTS or kind == "other"):
+        yield _refuse(name, "file-ignored", mtime, why=f"不是表格文件（{suffix or '无扩展名'}）")
+        return
+    if kind == "zip" and not _is_workbook_zip(data):
+        if depth >= MAX_ZIP_DEPTH:
+            yield _refuse(name, "file-unsupported", mtime, why="压缩包嵌套过深", todo="请对方直接发送 .xlsx 文件")
+        else:
+            yield from _expand_zip(name, data, mtime, limits, depth + 1)
+        return
+    yield Source(name, data, mtime)
 
 
 def _is_workbook_zip(data: bytes) -> bool:
     try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError):
-        return False
+        names = set(open_zip(data).namelist())
+    except ZipProblem:
+        return True  # damaged: let the workbook reader say what is wrong
     return "[Content_Types].xml" in names or "mimetype" in names
 
 
 def _expand_zip(name: str, data: bytes, mtime: float, limits: Limits, depth: int) -> Iterator[Source]:
+    budget = limits.max_unzipped_bytes * ZIP_FACTOR
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
-        yield _refuse(name, "file-unreadable", mtime, why=f"压缩包{describe(e)}", todo="请对方重新打包发送")
+        zf = open_zip(data)
+        check_declared(zf, budget, 20_000)
+    except ZipProblem as e:
+        code = "file-too-large" if e.kind == "too-large" else "file-unreadable"
+        yield _refuse(name, code, mtime, why=f"压缩包{e.why}", todo="请对方重新打包发送", option="--max-unzipped-mb")
         return
-    total = sum(i.file_size for i in infos if not i.is_dir())
-    if total > limits.max_unzipped_bytes * 4 or len(infos) > 20_000:
-        yield _refuse(name, "file-too-large", mtime, why=f"压缩包解压后 {total / MB:.0f} MB（疑似压缩炸弹）",
-                      option="--max-unzipped-mb")
-        return
-    for info in sorted(infos, key=lambda i: i.filename):
+    for info in sorted(zf.infolist(), key=lambda i: i.filename):
         if info.is_dir():
             continue
-        member = zip_member_name(info)
-        full = f"{name}/{member}"
+        full = f"{name}/{safe_text(zip_member_name(info))}"
         mt = _zip_mtime(info, mtime)
-        if info.flag_bits & 0x1:
-            yield _refuse(full, "file-encrypted", mt, why="压缩包",
-                          todo="请对方不加密码重新打包，或直接发送 .xlsx 文件")
-            continue
         early = _classify(full)
         if early:
             yield early._replace(mtime=mt)
             continue
-        suffix = suffix_of(member)
-        if suffix not in WORKBOOK_SUFFIXES | {".zip"}:
-            yield _refuse(full, "file-ignored", mt, why=f"不是表格文件（{suffix or '无扩展名'}）")
-            continue
-        if info.file_size > limits.max_file_bytes:
-            yield _refuse(full, "file-too-large", mt, why=f"文件 {info.file_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB",
-                          option="--max-file-mb")
-            continue
         try:
-            inner = zf.read(info)
-        except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError, RuntimeError, zlib.error) as e:
-            yield _refuse(full, "file-unreadable", mt, why=f"压缩包中的这个文件{describe(e)}", todo="请对方重新打包发送")
-            continue
-        if suffix == ".zip" and not _is_workbook_zip(inner):
-            if depth >= MAX_ZIP_DEPTH:
-                yield _refuse(full, "file-unsupported", mt, why="压缩包嵌套过深", todo="请对方直接发送 .xlsx 文件")
+            inner = read_member(zf, info, min(limits.max_file_bytes, budget))
+        except ZipProblem as e:
+            if e.kind == "encrypted":
+                yield _refuse(full, "file-encrypted", mt, why="压缩包", todo="请对方不加密码重新打包，或直接发送 .xlsx 文件")
+            elif e.kind == "too-large":
+                yield _refuse(full, "file-too-large", mt, why=e.why, option="--max-file-mb")
             else:
-                yield from _expand_zip(full, inner, mt, limits, depth + 1)
+                yield _refuse(full, "file-unreadable", mt, why=f"压缩包中的这个文件{e.why}", todo="请对方重新打包发送")
             continue
-        yield Source(full, inner, mt)
+        budget -= len(inner)  # what members really inflate to, whatever their headers said
+        yield from _sources(full, inner, mt, limits, depth)
 
 
-def _zip_mtime(info: zipfile.ZipInfo, default: float) -> float:
-    import datetime as dt
-
+def _zip_mtime(info, default: float) -> float:
     try:
         return dt.datetime(*info.date_time).timestamp()
     except (ValueError, OverflowError):
         return default
-

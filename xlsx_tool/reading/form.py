@@ -69,6 +69,7 @@ class RawForm:
     test: list[RawTestRow] | None = None  # None: the form has no knowledge-test table
     test_deduction: Cell | None = None
     problems: list[RawProblem] | None = None  # None: no checklist of last quarter's problems
+    other_sheets: list[str] = field(default_factory=list)  # further sheets holding a form (copies)
 
 
 def _text(v) -> str:
@@ -98,16 +99,22 @@ def _header_row(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     return None
 
 
-def find_form_sheet(book: Book) -> tuple[Sheet, int, dict[str, int]]:
-    names = sorted(book.sheet_names, key=lambda n: (n != L.FORM_SHEET, n in (L.GUIDE_SHEET, L.IDENTITY_SHEET)))
-    for name in names:
+def find_form_sheet(book: Book) -> tuple[Sheet, int, dict[str, int], list[str]]:
+    """The sheet holding the form, its header row and columns, and the names of other sheets that hold
+    one too.  A copy beside the original (Excel's "评分细则 (2)") is common: the one with the most
+    cells filled in is used, so a filled copy wins over the blank original; the caller warns."""
+    found = []
+    for i, name in enumerate(book.sheet_names):
         if name in (L.IDENTITY_SHEET, L.GUIDE_SHEET):
             continue
         sheet = book.sheet(name)
-        found = _header_row(sheet)
-        if found:
-            return sheet, found[0], found[1]
-    raise BookError("file-not-form", "没有哪个工作表有“核实项目……得分”的表头")
+        header = _header_row(sheet)
+        if header:
+            found.append((len(sheet.cells), name == L.FORM_SHEET, -i, sheet, header))
+    if not found:
+        raise BookError("file-not-form", "没有哪个工作表有“核实项目……得分”的表头")
+    *_, sheet, (row, cols) = max(found, key=lambda f: f[:3])
+    return sheet, row, cols, [f[3].name for f in found if f[3] is not sheet]
 
 
 _IDENTITY_LABELS = {label: key for key, label in L.IDENTITY_KEYS}
@@ -150,7 +157,7 @@ def _labelled(sheet: Sheet, row: dict, r: int, c: int, key: str) -> Cell:
 
 
 def read_form(book: Book) -> RawForm:
-    sheet, hr, cols = find_form_sheet(book)
+    sheet, hr, cols, others = find_form_sheet(book)
     for need in ("核查内容及评分标准", "分值", "扣分情况", "扣分", "得分"):
         if need not in cols:
             raise BookError("file-not-form", f"表头中缺少“{need}”列")
@@ -184,6 +191,7 @@ def read_form(book: Book) -> RawForm:
         unit_text=unit_text,
         unit_cell=unit_cell,
         date=date,
+        other_sheets=others,
     )
 
     values, a1 = sheet.cells, L.a1

@@ -1,0 +1,88 @@
+"""What a merge knows: what became of each file, the counted rows, each summary unit's result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from xlsx_tool import findings as FX
+from xlsx_tool.judging.scoring import Scored
+from xlsx_tool.plan import Plan, SummaryUnit, Unit
+
+# a file's status, as 文件清单 shows it
+COUNTED, DUPLICATE, COPY, REFUSED, IGNORED = "采用", "未采用（同一单位另有采用的文件）", "重复发送（只计一次）", "拒收", "忽略"
+
+
+@dataclass
+class FileRecord:
+    """What became of one file: counted, duplicate or refused, with the reason, its unit and score."""
+
+    name: str  # as people see it: the path under collected/, "a.zip/b.xlsx" for an archive's member
+    size: int = 0
+    sha256: str = ""
+    mtime: float = 0.0
+    status: str = ""
+    reason: str = ""
+    unit: str = ""
+    summary: str = ""
+    scored: Scored | None = None
+    findings: list[FX.Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return FX.count(self.findings, FX.ERROR)
+
+
+@dataclass
+class Row:
+    """A counted return in the ranking; its ranks are set once all are known."""
+
+    unit: Unit
+    scored: Scored
+    file: str
+    rank: int = 0  # within its summary unit
+    rank_all: int = 0
+
+
+@dataclass
+class SummaryResult:
+    summary: SummaryUnit
+    rows: list[Row]
+    missing: list[Unit]
+    refused: int
+    high: list[Row]
+    quota: int
+
+    @property
+    def has_returns(self) -> bool:
+        return bool(self.rows) or self.refused > 0
+
+    @property
+    def breach(self) -> bool:
+        return len(self.high) > self.quota
+
+
+@dataclass
+class MergeResult:
+    plan: Plan
+    collected: str
+    merged_on: dt.date
+    files: list[FileRecord]
+    summaries: list[SummaryResult]
+    ranking: list[Row]
+    findings: list[FX.Finding]
+
+    @property
+    def expected(self) -> int:
+        return len(self.plan.units)
+
+    @property
+    def received(self) -> int:
+        return len(self.ranking)
+
+    def count(self, severity: str) -> int:
+        return FX.count(self.findings, severity)
+
+    @property
+    def quota_breaches(self) -> list[SummaryResult]:
+        return [s for s in self.summaries if s.breach]

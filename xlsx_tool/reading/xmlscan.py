@@ -1,0 +1,287 @@
+"""What python-calamine does not tell, read with a real XML parser (expat).
+
+calamine gives every cell's value, but not which cells hold a formula, and an error cell
+(#DIV/0!) comes back as "" like a blank one.  So, for .xlsx and .ods, one pass over the sheet's XML
+finds the formulas (to notice a 得分 overwritten by a number) and the error values (a deduction
+showing #VALUE! must not count as blank); for .xlsx it also reads the workbook's sheet list and
+1904 date system, and for .ods it counts the cells a sheet declares, which readers expand in memory.
+
+expat is the standard library's parser: it never fetches anything; a document type declaration
+(where entities, the stuff of XML bombs, are declared) is refused, since a workbook never has one.
+Names are compared by their local part, so prefixes and the Strict OOXML namespaces read alike.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import xml.parsers.expat as expat
+from typing import NamedTuple
+
+from xlsx_tool.forms.layout import col_index
+
+_SEP = "\x01"  # between a namespace and a local name in expat's names
+
+
+class XmlProblem(Exception):
+    """A part that is not well-formed XML, declares a DTD, or declares more cells than allowed."""
+
+
+class _Stop(Exception):
+    """Raised by a handler once it has what it needs: the rest of the part is not parsed."""
+
+
+def _local(name: str) -> str:
+    return name.rpartition(_SEP)[2]
+
+
+def _parser() -> expat.XMLParserType:
+    p = expat.ParserCreate(namespace_separator=_SEP)
+    p.buffer_text = True
+
+    def refuse(*_args):
+        raise XmlProblem("工作簿内含实体声明，可能是恶意构造的文件")
+
+    p.StartDoctypeDeclHandler = refuse
+    p.EntityDeclHandler = refuse
+    return p
+
+
+def _parse(p: expat.XMLParserType, data: bytes) -> None:
+    try:
+        p.Parse(data, True)
+    except _Stop:
+        pass
+    except expat.ExpatError as e:
+        raise XmlProblem(f"工作簿内部数据格式错误（第 {e.lineno} 行）") from None
+
+
+def _attr(attrs: dict, local: str) -> str | None:
+    """An attribute by its local name, with or without a namespace."""
+    if local in attrs:
+        return attrs[local]
+    for k, v in attrs.items():
+        if _local(k) == local:
+            return v
+    return None
+
+
+# --------------------------------------------------------------------------- .xlsx
+
+
+def main_part(rels: bytes) -> str | None:
+    """The workbook part named by the package's _rels/.rels (usually xl/workbook.xml)."""
+    found: list[str] = []
+
+    def start(name, attrs):
+        if _local(name) == "Relationship" and attrs.get("Type", "").endswith("/officeDocument"):
+            found.append(attrs.get("Target", "").lstrip("/"))
+            raise _Stop
+
+    p = _parser()
+    p.StartElementHandler = start
+    _parse(p, rels)
+    return found[0] if found else None
+
+
+class WorkbookParts(NamedTuple):
+    sheets: dict[str, str]  # sheet name -> part path in the zip
+    date1904: bool
+
+
+def workbook_parts(workbook_path: str, workbook: bytes, rels: bytes) -> WorkbookParts:
+    """Which part holds each sheet, from the workbook and its relationships."""
+    ids: dict[str, str] = {}
+    sheets: list[tuple[str, str]] = []
+    flags: dict[str, bool] = {}
+
+    def wb_start(name, attrs):
+        local = _local(name)
+        if local == "sheet":
+            sheets.append((attrs.get("name", ""), _attr(attrs, "id") or ""))
+        elif local == "workbookPr":
+            flags["1904"] = attrs.get("date1904", "").strip().lower() in ("1", "true")
+
+    def rel_start(name, attrs):
+        if _local(name) == "Relationship":
+            ids[attrs.get("Id", "")] = attrs.get("Target", "")
+
+    for data, handler in ((workbook, wb_start), (rels, rel_start)):
+        p = _parser()
+        p.StartElementHandler = handler
+        _parse(p, data)
+    base = posixpath.dirname(workbook_path)
+    parts = {}
+    for name, rid in sheets:
+        target = ids.get(rid)
+        if target:
+            parts[name] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+    return WorkbookParts(parts, flags.get("1904", False))
+
+
+class SheetMarks(NamedTuple):
+    formulas: dict[tuple[int, int], str]  # (row, col) 0-based -> formula text ("" for a shared formula's copy)
+    errors: dict[tuple[int, int], str]  # (row, col) -> "#DIV/0!"
+    extent: list[int]  # [first row, last row, first col, last col] of the cells with content; [] for none
+
+    def cells_spanned(self) -> int:
+        """How many cells a reader lays out for this sheet: the rectangle around every cell with content."""
+        if not self.extent:
+            return 0
+        r0, r1, c0, c1 = self.extent
+        return (r1 - r0 + 1) * (c1 - c0 + 1)
+
+
+def _stretch(extent: list[int], row: int, col: int, rows: int = 1, cols: int = 1) -> None:
+    if not extent:
+        extent.extend((row, row + rows - 1, col, col + cols - 1))
+    else:
+        extent[0], extent[1] = min(extent[0], row), max(extent[1], row + rows - 1)
+        extent[2], extent[3] = min(extent[2], col), max(extent[3], col + cols - 1)
+
+
+def _ref(ref: str) -> tuple[int, int] | None:
+    """"F4" -> (3, 5); None for anything else."""
+    i = 0
+    while i < len(ref) and ref[i].isascii() and ref[i].isalpha():
+        i += 1
+    letters, digits = ref[:i].upper(), ref[i:]
+    if not (1 <= len(letters) <= 3 and digits.isdigit() and digits.isascii()):
+        return None
+    return int(digits) - 1, col_index(letters)
+
+
+def sheet_marks(data: bytes) -> SheetMarks:
+    """The formula and error cells of one worksheet part, and the extent of its cells with content (a reader
+    lays out that whole rectangle: one value at XFD1048576 would ask for 549 GB).  Cells without a
+    position follow the one before, as the format says.  Parsing stops at the end of <sheetData>."""
+    formulas: dict[tuple[int, int], str] = {}
+    errors: dict[tuple[int, int], str] = {}
+    extent: list[int] = []
+    state = {"row": -1, "col": -1, "key": None, "type": "n"}
+    text: list[str] = []
+    p = _parser()
+
+    def collect(s):
+        text.append(s)
+
+    def start(name, attrs):
+        local = _local(name)
+        if local == "c":
+            pos = _ref(attrs.get("r", ""))
+            if pos is None:
+                pos = (state["row"], state["col"] + 1)
+            state["row"], state["col"] = pos
+            state["key"], state["type"] = pos, attrs.get("t", "n")
+        elif local == "row":
+            r = attrs.get("r", "")
+            state["row"] = int(r) - 1 if r.isdigit() and r.isascii() else state["row"] + 1
+            state["col"] = -1
+        elif local in ("f", "v", "is") and state["key"] is not None:
+            _stretch(extent, *state["key"])
+            text.clear()
+            p.CharacterDataHandler = collect
+
+    def end(name):
+        local = _local(name)
+        if local == "f" and state["key"] is not None:
+            formulas[state["key"]] = "".join(text)
+        elif local == "v" and state["key"] is not None and state["type"] == "e":
+            errors[state["key"]] = "".join(text).strip() or "#N/A"
+        elif local == "c":
+            state["key"] = None
+        elif local == "sheetData":
+            raise _Stop
+        p.CharacterDataHandler = None
+
+    p.StartElementHandler = start
+    p.EndElementHandler = end
+    _parse(p, data)
+    return SheetMarks(formulas, errors, extent)
+
+
+# --------------------------------------------------------------------------- .ods
+
+
+def ods_encrypted(manifest: bytes) -> bool:
+    """Whether META-INF/manifest.xml says the content is encrypted (a password on open)."""
+    found: list[bool] = []
+
+    def start(name, _attrs):
+        if _local(name) == "encryption-data":
+            found.append(True)
+            raise _Stop
+
+    p = _parser()
+    p.StartElementHandler = start
+    _parse(p, manifest)
+    return bool(found)
+
+
+def ods_marks(content: bytes, max_cells: int) -> dict[str, SheetMarks]:
+    """Formula and error cells of each table in an .ods content.xml, by table name.  Raises XmlProblem
+    when the cells that hold something, repeats counted, exceed `max_cells`: readers expand repeated
+    cells in memory, and a file of 2 KB can declare ten million.  Repeated empty cells and rows
+    (LibreOffice writes them to the sheet's end) are not counted."""
+    out: dict[str, SheetMarks] = {}
+    state = {"row": 0, "col": 0, "rows_rep": 1, "cell": None, "depth": 0, "table": None, "filled": 0}
+    text: list[str] = []
+    p = _parser()
+    budget = [max_cells]
+
+    def collect(s):
+        text.append(s)
+
+    def start(name, attrs):
+        local = _local(name)
+        if local == "table" and state["table"] is None:
+            state["table"] = _attr(attrs, "name") or ""
+            state["row"], state["depth"] = 0, 0
+            out[state["table"]] = SheetMarks({}, {}, [])
+        elif local == "table":
+            state["depth"] += 1  # a table inside a cell (rare): its rows are not the sheet's
+        elif state["table"] is None or state["depth"]:
+            return
+        elif local == "table-row":
+            state["col"] = 0
+            state["rows_rep"] = int(_attr(attrs, "number-rows-repeated") or 1)
+            state["filled"] = 0
+        elif local in ("table-cell", "covered-table-cell"):
+            reps = int(_attr(attrs, "number-columns-repeated") or 1)
+            key = (state["row"], state["col"])
+            marks = out[state["table"]]
+            kind = _attr(attrs, "value-type")
+            formula = _attr(attrs, "formula")
+            if formula is not None:
+                marks.formulas[key] = formula
+            if kind is not None or formula is not None:
+                state["filled"] += reps
+                _stretch(marks.extent, key[0], key[1], state["rows_rep"], reps)
+            if kind == "error":
+                state["cell"] = key
+                text.clear()
+                p.CharacterDataHandler = collect
+            state["col"] += reps
+
+    def end(name):
+        local = _local(name)
+        if local == "table":
+            if state["depth"]:
+                state["depth"] -= 1
+            else:
+                state["table"] = None
+        elif state["table"] is None or state["depth"]:
+            return
+        elif local == "table-row":
+            budget[0] -= state["filled"] * state["rows_rep"]
+            if budget[0] < 0:
+                raise XmlProblem(f"单元格超过 {max_cells} 个")
+            state["row"] += state["rows_rep"]
+        elif local in ("table-cell", "covered-table-cell") and state["cell"] is not None:
+            out[state["table"]].errors[state["cell"]] = "".join(text).strip() or "#N/A"
+            state["cell"] = None
+            p.CharacterDataHandler = None
+
+    p.StartElementHandler = start
+    p.EndElementHandler = end
+    _parse(p, content)
+    return out
