@@ -172,7 +172,7 @@ def _openpyxl_edit(data: bytes, edit: Callable[[openpyxl.Workbook], None]) -> by
 
 
 def case_empty(folder: Path, plan: Plan) -> Case:
-    return _one("empty", folder, "州委组织部-评分细则(空).xlsx", b"", Expect(REFUSED, "file-unreadable"))
+    return _one("empty", folder, "州委组织部-评分细则(空).xlsx", b"", Expect(REFUSED, "file-empty"))
 
 
 def case_truncated(folder: Path, plan: Plan) -> Case:
@@ -349,8 +349,9 @@ def case_zip_bomb_lying(folder: Path, plan: Plan) -> Case:
 
 
 def cells_bomb(plan: Plan, unit: str, cells: int = 250_000) -> bytes:
-    """A valid form plus `cells` empty cells after its data: few bytes each, past the default cell limit."""
-    extra = "".join(f'<row r="{100 + r}">' + "".join(f'<c r="{L.col_letters(c)}{100 + r}"/>' for c in range(50)) + "</row>"
+    """A valid form plus, below its data, zeros in the first and last of 50 columns down enough rows that a
+    reader lays out `cells` cells (the rectangle around them), past the default cell limit."""
+    extra = "".join(f'<row r="{100 + r}">' + "".join(f'<c r="{L.col_letters(c)}{100 + r}"><v>0</v></c>' for c in (0, 49)) + "</row>"
                     for r in range(cells // 50))
     return rezip(low_form(plan, unit), _part("", SHEET1, lambda b: b.replace(b"</sheetData>", extra.encode() + b"</sheetData>")))
 

@@ -443,7 +443,7 @@ def test_limits_can_be_changed_from_the_command_line(plan, tmp_path):
 
 
 def test_cell_limit_in_library(plan):
-    """Limits(max_cells) counts the cells read, empty ones included."""
+    """Limits(max_cells) bounds the cells a sheet spans (the rectangle a reader lays out)."""
     from xlsx_tool.reading.workbook import BookError, open_book
     from xlsx_tool.reading.form import read_form
 

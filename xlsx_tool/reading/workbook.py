@@ -215,7 +215,8 @@ def open_book(data: bytes, suffix: str = "", limits: Limits = Limits()) -> Book:
     if "mimetype" in names:
         return _open_odf(data, zf, names, limits)
     main = _scan(xmlscan.main_part, _member(zf, "_rels/.rels", limits)) if "_rels/.rels" in names else None
-    main = main if main in names else "xl/workbook.xml" if "xl/workbook.xml" in names else None
+    main = main if main in names and main.endswith(("workbook.xml", "workbook.bin")) else \
+        "xl/workbook.xml" if "xl/workbook.xml" in names else None
     if main is None:
         if "word/document.xml" in names:
             raise BookError("file-unsupported", "这是 Word 文档，不是 Excel 工作簿", "请对方发送评分表的 .xlsx 文件")
