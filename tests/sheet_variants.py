@@ -447,6 +447,21 @@ def _no_workbook_part(p: Parts) -> None:
     p.order.remove(WORKBOOK)
 
 
+def _workbook_not_xml(p: Parts) -> None:
+    # the workbook part is there but is not XML (a damaged file): LibreOffice cannot open it
+    p.raw[WORKBOOK] = "这不是 XML".encode("utf-8")
+
+
+def _no_content_types(p: Parts) -> None:
+    # no [Content_Types].xml: not an OOXML package; LibreOffice (and Excel) cannot open it
+    p.order.remove("[Content_Types].xml")
+
+
+def _no_package_rels(p: Parts) -> None:
+    # no _rels/.rels, so nothing says where the workbook is: LibreOffice cannot open it
+    p.order.remove("_rels/.rels")
+
+
 VARIANTS: list[Variant] = [
     Variant("base", "生成器原样（对照）", _base),
     Variant("comment_cell", "F8 空，其后 XML 注释中有 <c r=\"F8\"><v>8</v></c>", _comment_cell),
@@ -469,6 +484,9 @@ VARIANTS: list[Variant] = [
     Variant("errors", "F9 错误值 #DIV/0!（t=\"e\"），E9 #N/A，F10 公式 1/0", _errors),
     Variant("no_positions", "第4-12行单元格不带 r，第9行也不带 r；F9=2", _no_positions),
     Variant("no_workbook_part", "缺少 xl/workbook.xml（LibreOffice 打不开）", _no_workbook_part),
+    Variant("workbook_not_xml", "xl/workbook.xml 不是 XML（LibreOffice 打不开）", _workbook_not_xml),
+    Variant("no_content_types", "缺少 [Content_Types].xml（LibreOffice 打不开）", _no_content_types),
+    Variant("no_package_rels", "缺少 _rels/.rels（LibreOffice 打不开）", _no_package_rels),
     Variant("text_deductions", "F9 文字“２”，F11 文字“1.5分”，F12 文字“１．５”", _text_deductions),
 ]
 
