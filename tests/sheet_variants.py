@@ -5,7 +5,7 @@ rewrites its parts with lxml: the parts are parsed and changed as trees, and eve
 (an XML comment holding a cell, CDATA, character references, prefixes, Strict namespaces, inline
 strings, shared formulas, rich text, a cell written twice, rows out of order, 1904 dates, error
 values, cells without positions, deductions typed as text) is built as a node, never by editing
-text.  The differential tests convert every variant with LibreOffice and require the tool's reader
+text (one cell that declares a prefix again is written from a template: lxml drops that declaration).  The differential tests convert every variant with LibreOffice and require the tool's reader
 to see the same value in every input cell as LibreOffice shows.
 
 `VARIANTS` is the corpus; `build_variant(plan, variant)` gives its bytes; `INPUT_REFS` the cells
@@ -144,35 +144,68 @@ class Parts:
 
     def add_string(self, si: etree._Element | str) -> int:
         """Append a shared string (an <si> element, or a plain text) and return its index."""
-        sst = self.xml(SST)
         if isinstance(si, str):
-            text = si
-            si = etree.Element(q("si", sst.nsmap.get(None, MAIN)))
-            etree.SubElement(si, q("t", sst.nsmap.get(None, MAIN))).text = text
+            text, si = si, etree.Element(q("si"))
+            text_el(si, text)
+        sst = self.xml(SST)
         sst.append(si)
         n = len(sst.findall(q("si")))
         sst.set("uniqueCount", str(n))
         sst.set("count", str(int(sst.get("count", "0")) + 1))
         return n - 1
 
-    def text(self, ref: str, text: str) -> None:
-        """Cell `ref` holds `text` as a shared string, as Excel writes typed text."""
-        self.put(ref, cell(ref, "s", str(self.add_string(text))))
+    def shared(self, ref: str, si: etree._Element | str) -> None:
+        """Cell `ref` holds a shared string (text, or an <si> built by the caller), as Excel writes typed text."""
+        self.put(ref, cell(ref, "s", str(self.add_string(si))))
+
+    def inline(self, ref: str) -> etree._Element:
+        """Cell `ref` becomes an inline string; returns its empty <is> to fill."""
+        return etree.SubElement(self.put(ref, cell(ref, "inlineStr")), q("is"))
 
     def number(self, ref: str, value) -> None:
         self.put(ref, cell(ref, None, str(value)))
 
 
-def cell(ref: str | None, t: str | None = None, v: str | None = None, ns: str = MAIN) -> etree._Element:
-    """<c r=ref t=t><v>v</v></c> (no r when ref is None)."""
-    c = etree.Element(q("c", ns))
+def cell(ref: str | None, t: str | None = None, v: str | None = None) -> etree._Element:
+    """<c r=ref t=t><v>v</v></c>."""
+    c = etree.Element(q("c"))
     if ref is not None:
         c.set("r", ref)
     if t is not None:
         c.set("t", t)
     if v is not None:
-        etree.SubElement(c, q("v", ns)).text = v
+        etree.SubElement(c, q("v")).text = v
     return c
+
+
+def text_el(parent: etree._Element, *pieces, tag: str = "t", preserve: bool = False) -> etree._Element:
+    """A <t> (or `tag`) child holding `pieces` in order: texts, CDATA sections, entity references, comments."""
+    el = etree.SubElement(parent, q(tag))
+    if preserve:
+        el.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    last = None
+    for piece in pieces:
+        if isinstance(piece, (str, etree.CDATA)) and last is None:
+            el.text = piece
+        elif isinstance(piece, str):
+            last.tail = piece
+        else:
+            el.append(piece)
+            last = piece
+    return el
+
+
+def rich(*runs: tuple[str, bool], phonetic: str | None = None, tag: str = "si") -> etree._Element:
+    """An <si> of runs (text, bold?), with a phonetic run over the first two characters when given."""
+    si = etree.Element(q(tag))
+    for text, bold in runs:
+        run = etree.SubElement(si, q("r"))
+        if bold:
+            etree.SubElement(etree.SubElement(run, q("rPr")), q("b"))
+        text_el(run, text, preserve=text != text.strip())
+    if phonetic:
+        text_el(etree.SubElement(si, q("rPh"), sb="0", eb="2"), phonetic)
+    return si
 
 
 def rebuilt(el: etree._Element, namespaces: dict[str, str], nsmap: dict | None = None) -> etree._Element:
@@ -204,10 +237,6 @@ def rebuilt(el: etree._Element, namespaces: dict[str, str], nsmap: dict | None =
     return root
 
 
-def replace_tree(parts: Parts, part: str, root: etree._Element) -> None:
-    parts.trees[part] = root
-
-
 # --------------------------------------------------------------------------- the variants
 
 
@@ -222,151 +251,110 @@ def _base(p: Parts) -> None:
     """Nothing changed: the form as the generator wrote it (the control)."""
 
 
+def _reason_and_two(p: Parts) -> None:
+    """Item 6 (row 9) deducts 2, with a reason: what most variants then write in their own way."""
+    p.shared("E9", "原因六")
+    p.number("F9", 2)
+
+
 def _comment_cell(p: Parts) -> None:
     # F8 (item 5) stays blank; a comment right after it holds a cell that says 8
-    f8 = p.cell("F8")
-    f8.addnext(etree.Comment(' <c r="F8"><v>8</v></c> '))
+    p.cell("F8").addnext(etree.Comment(' <c r="F8"><v>8</v></c> '))
 
 
 def _comment_sst(p: Parts) -> None:
     # a comment before the first <si> that looks like one: a reader that counts it shifts every string
-    sst = p.xml(SST)
-    sst.insert(0, etree.Comment(" <si><t>9</t></si> "))
-    p.text("E9", "原因六")
-    p.number("F9", 2)
+    p.xml(SST).insert(0, etree.Comment(" <si><t>9</t></si> "))
+    _reason_and_two(p)
 
 
 def _comment_in_text(p: Parts) -> None:
     # comments inside a shared string's <t>, an inline string's <t> and a number's <v>
     si = etree.Element(q("si"))
-    t = etree.SubElement(si, q("t"))
-    t.text = "原因"
-    note = etree.Comment("备注")
-    note.tail = "六"
-    t.append(note)
-    p.put("E9", cell("E9", "s", str(p.add_string(si))))
-    c = p.put("D9", cell("D9", "inlineStr"))
-    t = etree.SubElement(etree.SubElement(c, q("is")), q("t"))
-    t.text = "亮点"
-    note = etree.Comment("备注")
-    note.tail = "六"
-    t.append(note)
-    c = p.put("F9", cell("F9"))
-    v = etree.SubElement(c, q("v"))
-    v.text = "2"
-    v.append(etree.Comment("备注"))
+    text_el(si, "原因", etree.Comment("备注"), "六")
+    p.shared("E9", si)
+    text_el(p.inline("D9"), "亮点", etree.Comment("备注"), "六")
+    text_el(p.put("F9", cell("F9")), "2", etree.Comment("备注"), tag="v")
 
 
 def _cdata_value(p: Parts) -> None:
-    c = p.put("F9", cell("F9"))
-    etree.SubElement(c, q("v")).text = etree.CDATA("2")
-    p.text("E9", "原因六")
+    text_el(p.put("F9", cell("F9")), etree.CDATA("2"), tag="v")
+    p.shared("E9", "原因六")
 
 
 def _cdata_strings(p: Parts) -> None:
     si = etree.Element(q("si"))
-    etree.SubElement(si, q("t")).text = etree.CDATA("原因<六>&说明")
-    p.put("E9", cell("E9", "s", str(p.add_string(si))))
+    text_el(si, etree.CDATA("原因<六>&说明"))
+    p.shared("E9", si)
     p.number("F9", 2)
     si = etree.Element(q("si"))
-    etree.SubElement(si, q("t")).text = etree.CDATA("1.5")
-    p.put("F11", cell("F11", "s", str(p.add_string(si))))  # a deduction typed as text, in CDATA
-    p.text("E11", "原因八")
+    text_el(si, etree.CDATA("1.5"))  # a deduction typed as text, in CDATA
+    p.shared("F11", si)
+    p.shared("E11", "原因八")
 
 
 def _char_refs(p: Parts) -> None:
-    c = p.put("F9", cell("F9"))
-    v = etree.SubElement(c, q("v"))
-    v.append(etree.Entity("#50"))  # <v>&#50;</v>: 2
+    text_el(p.put("F9", cell("F9")), etree.Entity("#50"), tag="v")  # <v>&#50;</v>: 2
     si = etree.Element(q("si"))
-    t = etree.SubElement(si, q("t"))
-    t.text = "原因"
-    ent = etree.Entity("#x516D")  # 六
-    ent.tail = "&说明<六>"  # written as &amp;说明&lt;六&gt;
-    t.append(ent)
-    p.put("E9", cell("E9", "s", str(p.add_string(si))))
-    c = p.put("D9", cell("D9", "inlineStr"))
-    t = etree.SubElement(etree.SubElement(c, q("is")), q("t"))
-    t.append(etree.Entity("#20142"))  # 亮
-    t.append(etree.Entity("#28857"))  # 点
+    text_el(si, "原因", etree.Entity("#x516D"), "&说明<六>")  # 六, then &amp;说明&lt;六&gt;
+    p.shared("E9", si)
+    text_el(p.inline("D9"), etree.Entity("#20142"), etree.Entity("#28857"))  # 亮点
 
 
 def _prefix_all(p: Parts) -> None:
-    p.text("E9", "原因六")
-    p.number("F9", 2)
+    _reason_and_two(p)
     for part in (SHEET, SST):
-        replace_tree(p, part, rebuilt(p.xml(part), {}, {"x": MAIN, "r": REL}))
+        p.trees[part] = rebuilt(p.xml(part), {}, {"x": MAIN, "r": REL})
 
 
 def _prefix_one_cell(p: Parts) -> None:
     # one cell declares its own prefix for the main namespace (lxml would drop the declaration as
     # redundant on insertion, so the cell is written verbatim from this template)
-    style = p.cell("F9").get("s")
-    p.cell("F9").addprevious(p.verbatim_node(f'<y:c xmlns:y="{MAIN}" r="F9" s="{style}"><y:v>2</y:v></y:c>'))
-    p.cell("F9").getparent().remove(p.cell("F9"))
-    p.text("E9", "原因六")
+    old = p.cell("F9")
+    old.addprevious(p.verbatim_node(f'<y:c xmlns:y="{MAIN}" r="F9" s="{old.get("s")}"><y:v>2</y:v></y:c>'))
+    old.getparent().remove(old)
+    p.shared("E9", "原因六")
 
 
 def _strict(p: Parts) -> None:
-    p.text("E9", "原因六")
-    p.number("F9", 2)
+    _reason_and_two(p)
     for name in p.order:
-        if not (name.endswith(".xml") or name.endswith(".rels")):
+        if not name.endswith((".xml", ".rels")):
             continue
-        root = p.xml(name)
-        root = rebuilt(root, STRICT_NAMESPACES)
+        root = rebuilt(p.xml(name), STRICT_NAMESPACES)
         for rel in root.iter("{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"):
             kind = rel.get("Type")
             if kind.startswith(REL_TYPES):
                 rel.set("Type", STRICT_REL + "/" + kind[len(REL_TYPES):])
         if name == WORKBOOK:
             root.set("conformance", "strict")
-        replace_tree(p, name, root)
+        p.trees[name] = root
 
 
 def _inline_strings(p: Parts) -> None:
-    c = p.put("E9", cell("E9", "inlineStr"))
-    body = etree.SubElement(c, q("is"))
-    etree.SubElement(etree.SubElement(body, q("r")), q("t")).text = "原因"
-    run = etree.SubElement(body, q("r"))
-    etree.SubElement(etree.SubElement(run, q("rPr")), q("b"))
-    etree.SubElement(run, q("t")).text = "六"
-    ph = etree.SubElement(body, q("rPh"), sb="0", eb="2")
-    etree.SubElement(ph, q("t")).text = "げんいん"
-    c = p.put("F9", cell("F9", "inlineStr"))
-    etree.SubElement(etree.SubElement(c, q("is")), q("t")).text = "2"  # a deduction typed as text
-    c = p.put("D9", cell("D9", "inlineStr"))
-    t = etree.SubElement(etree.SubElement(c, q("is")), q("t"))
-    t.text = " 亮点六 "
-    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    body = p.inline("E9")
+    for run in rich(("原因", False), ("六", True), phonetic="げんいん"):
+        body.append(run)
+    text_el(p.inline("F9"), "2")  # a deduction typed as text
+    text_el(p.inline("D9"), " 亮点六 ", preserve=True)
 
 
 def _shared_formula(p: Parts) -> None:
     # F9 = C9-3 (5-3 = 2), shared down to F10 (C10-3 = 2), as Excel writes a filled-down formula
     c = p.put("F9", cell("F9"))
-    f = etree.SubElement(c, q("f"), t="shared", ref="F9:F10", si="0")
-    f.text = "C9-3"
+    etree.SubElement(c, q("f"), t="shared", ref="F9:F10", si="0").text = "C9-3"
     etree.SubElement(c, q("v")).text = "2"
     c = p.put("F10", cell("F10"))
     etree.SubElement(c, q("f"), t="shared", si="0")
     etree.SubElement(c, q("v")).text = "2"
-    p.text("E9", "原因六")
-    p.text("E10", "原因七")
+    p.shared("E9", "原因六")
+    p.shared("E10", "原因七")
 
 
 def _rich_strings(p: Parts) -> None:
-    si = etree.Element(q("si"))
-    run = etree.SubElement(si, q("r"))
-    etree.SubElement(etree.SubElement(run, q("rPr")), q("b"))
-    etree.SubElement(run, q("t")).text = "原因"
-    run = etree.SubElement(si, q("r"))
-    t = etree.SubElement(run, q("t"))
-    t.text = " 一（补充）"
-    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    ph = etree.SubElement(si, q("rPh"), sb="0", eb="2")
-    etree.SubElement(ph, q("t")).text = "ゲンイン"
+    si = rich(("原因", True), (" 一（补充）", False), phonetic="ゲンイン")
     etree.SubElement(si, q("phoneticPr"), fontId="1")
-    p.put("E4", cell("E4", "s", str(p.add_string(si))))
+    p.shared("E4", si)
 
 
 def _duplicate_cell(p: Parts) -> None:
@@ -375,30 +363,26 @@ def _duplicate_cell(p: Parts) -> None:
     second = cell("F10", None, "2")
     second.set("s", first.get("s"))
     first.addnext(second)
-    p.text("E10", "原因七")
+    p.shared("E10", "原因七")
 
 
 def _rows_out_of_order(p: Parts) -> None:
-    p.text("E9", "原因六")
-    p.number("F9", 2)
+    _reason_and_two(p)
     data = p.sheet_data()
     rows = list(data)
     for row in rows:
         data.remove(row)
-        cells = list(row)
-        for c in cells:
-            row.remove(c)
-        for c in reversed(cells) if row.get("r") in {str(r) for r in ITEM_ROWS} else cells:
-            row.append(c)
-    for row in reversed(rows):
-        data.append(row)
+        if row.get("r") in {str(r) for r in ITEM_ROWS}:  # the items' cells from G back to A
+            cells = list(row)
+            for c in cells:
+                row.remove(c)
+            row.extend(reversed(cells))
+    data.extend(reversed(rows))
 
 
 def _date1904(p: Parts) -> None:
-    wb = p.xml(WORKBOOK)
-    wb.find(q("workbookPr")).set("date1904", "1")
-    serial = (DATE - dt.date(1904, 1, 1)).days  # the same day, counted from 1904-01-01
-    p.number(DATE_REF, serial)
+    p.xml(WORKBOOK).find(q("workbookPr")).set("date1904", "1")
+    p.number(DATE_REF, (DATE - dt.date(1904, 1, 1)).days)  # the same day, counted from 1904-01-01
 
 
 def _iso_date(p: Parts) -> None:
@@ -407,8 +391,7 @@ def _iso_date(p: Parts) -> None:
 
 
 def _pretty_printed(p: Parts) -> None:
-    p.text("E9", "原因六")
-    p.number("F9", 2)
+    _reason_and_two(p)
     etree.indent(p.sheet, space="  ")  # line breaks and indentation between elements, never inside a value
     etree.indent(p.xml(SST), space="  ")
 
@@ -423,8 +406,7 @@ def _errors(p: Parts) -> None:
 
 def _no_positions(p: Parts) -> None:
     # items 1 to 9 (rows 4-12): cells without r, in column order from A; row 9 without r too
-    p.text("E9", "原因六")
-    p.number("F9", 2)
+    _reason_and_two(p)
     for r in ITEM_ROWS[:9]:
         row = p.row(r)
         for c in row:
@@ -434,32 +416,25 @@ def _no_positions(p: Parts) -> None:
 
 
 def _text_deductions(p: Parts) -> None:
-    p.text("F9", "２")  # full-width digit
-    p.text("E9", "原因六")
-    p.text("F11", "1.5分")
-    p.text("E11", "原因八")
-    p.text("F12", "１．５")  # full-width digits and full-width full stop
-    p.text("E12", "原因九")
+    for ref, text in (("F9", "２"), ("E9", "原因六"), ("F11", "1.5分"), ("E11", "原因八"),
+                      ("F12", "１．５"), ("E12", "原因九")):  # full-width digits, a full-width full stop
+        p.shared(ref, text)
 
 
 def _no_workbook_part(p: Parts) -> None:
-    # the workbook part (xl/workbook.xml) is missing: LibreOffice cannot open the file
     p.order.remove(WORKBOOK)
 
 
 def _workbook_not_xml(p: Parts) -> None:
-    # the workbook part is there but is not XML (a damaged file): LibreOffice cannot open it
     p.raw[WORKBOOK] = "这不是 XML".encode("utf-8")
 
 
 def _no_content_types(p: Parts) -> None:
-    # no [Content_Types].xml: not an OOXML package; LibreOffice (and Excel) cannot open it
     p.order.remove("[Content_Types].xml")
 
 
 def _no_package_rels(p: Parts) -> None:
-    # no _rels/.rels, so nothing says where the workbook is: LibreOffice cannot open it
-    p.order.remove("_rels/.rels")
+    p.order.remove("_rels/.rels")  # nothing says where the workbook is
 
 
 VARIANTS: list[Variant] = [
@@ -483,11 +458,12 @@ VARIANTS: list[Variant] = [
     Variant("pretty_printed", "表和共享字符串按层缩进换行（元素之间有空白）；F9=2", _pretty_printed),
     Variant("errors", "F9 错误值 #DIV/0!（t=\"e\"），E9 #N/A，F10 公式 1/0", _errors),
     Variant("no_positions", "第4-12行单元格不带 r，第9行也不带 r；F9=2", _no_positions),
+    Variant("text_deductions", "F9 文字“２”，F11 文字“1.5分”，F12 文字“１．５”", _text_deductions),
+    # parts LibreOffice (and Excel) cannot open a workbook without
     Variant("no_workbook_part", "缺少 xl/workbook.xml（LibreOffice 打不开）", _no_workbook_part),
     Variant("workbook_not_xml", "xl/workbook.xml 不是 XML（LibreOffice 打不开）", _workbook_not_xml),
     Variant("no_content_types", "缺少 [Content_Types].xml（LibreOffice 打不开）", _no_content_types),
     Variant("no_package_rels", "缺少 _rels/.rels（LibreOffice 打不开）", _no_package_rels),
-    Variant("text_deductions", "F9 文字“２”，F11 文字“1.5分”，F12 文字“１．５”", _text_deductions),
 ]
 
 
@@ -495,7 +471,3 @@ def build_variant(plan, variant: Variant) -> bytes:
     parts = Parts(base_form(plan))
     variant.change(parts)
     return parts.to_bytes()
-
-
-def file_name(variant: Variant) -> str:
-    return f"{UNIT}-{variant.name}.xlsx"
