@@ -174,7 +174,8 @@ def _is_workbook_zip(data: bytes) -> bool:
         names = set(open_zip(data).namelist())
     except ZipProblem:
         return True  # damaged: let the workbook reader say what is wrong
-    return "[Content_Types].xml" in names or "mimetype" in names
+    # an archive of workbooks, or a workbook (possibly damaged: the reader then says what is missing)
+    return bool(names & {"[Content_Types].xml", "mimetype", "xl/workbook.xml", "_rels/.rels"})
 
 
 def _expand_zip(name: str, data: bytes, mtime: float, limits: Limits, depth: int) -> Iterator[Source]:

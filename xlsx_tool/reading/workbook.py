@@ -73,13 +73,15 @@ class Sheet:
 class Book:
     """A workbook's sheets, each read when first asked for."""
 
-    def __init__(self, kind: str, workbook, limits: Limits, zf=None, main: str = "", ods_marks=None,
+    def __init__(self, kind: str, workbook, limits: Limits, zf=None, main: str = "", marks=None,
                  has_macros: bool = False):
         import python_calamine as pc
 
         self.kind, self.limits, self.has_macros = kind, limits, has_macros
-        self._wb, self._zf, self._main, self._ods_marks = workbook, zf, main, ods_marks
-        self._parts: xmlscan.WorkbookParts | None = None
+        self._wb, self._zf, self._main = workbook, zf, main
+        self._given_marks = marks  # .ods and .xls: every sheet's marks, read when the book was opened
+        self._parts = self._xlsx_parts() if kind in ("xlsx", "xlsm") else None
+        self._strings = self._own_strings()
         self._sheets: dict[str, Sheet] = {}
         meta = [m for m in workbook.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
         self.sheet_names = [safe_text(m.name) for m in meta]
@@ -88,7 +90,7 @@ class Book:
 
     @property
     def date1904(self) -> bool:
-        return self._xlsx_parts().date1904 if self.kind in ("xlsx", "xlsm") else False
+        return self._parts.date1904 if self._parts else False
 
     def sheet(self, name: str) -> Sheet:
         if name not in self._sheets:
@@ -120,29 +122,45 @@ class Book:
                     cells[(r0 + i, c0 + j)] = _value(v)
         if marks is None:
             return Sheet(name, name not in self.hidden, cells, None)
+        for key, (kind, text) in (marks.values or {}).items():
+            # what calamine left blank or misread: a <v> in CDATA or as a character reference, and every
+            # shared string when the tool had to read them itself
+            if key not in cells or (kind == "s" and self._strings is not None):
+                value = _xml_value(kind, text, self._strings)
+                if value is None:
+                    cells.pop(key, None)
+                else:
+                    cells[key] = value
         for key, text in marks.errors.items():
             cells[key] = CellError(safe_text(text))
         return Sheet(name, name not in self.hidden, cells, marks.formulas)
 
     def _marks(self, name: str) -> xmlscan.SheetMarks | None:
-        """Formula and error cells of a sheet, where the format tells them."""
-        if self._ods_marks is not None:
-            return self._ods_marks.get(self._raw_names[name], xmlscan.SheetMarks({}, {}, []))
-        if self.kind not in ("xlsx", "xlsm"):
-            return None
-        part = self._xlsx_parts().sheets.get(self._raw_names[name])
+        """Formula and error cells of a sheet (and, for .xlsx, its raw values), where the format tells them."""
+        if self._given_marks is not None:
+            return self._given_marks.get(self._raw_names[name], xmlscan.SheetMarks({}, {}, []))
+        part = self._parts.sheets.get(self._raw_names[name]) if self._parts else None
         if part is None:
             return None
         return _scan(xmlscan.sheet_marks, self._member(part))
 
     def _xlsx_parts(self) -> xmlscan.WorkbookParts:
-        if self._parts is None:
-            folder, _, leaf = self._main.rpartition("/")
-            rels = f"{folder}/_rels/{leaf}.rels" if folder else f"_rels/{leaf}.rels"
-            names = set(self._zf.namelist())
-            self._parts = _scan(xmlscan.workbook_parts, self._main, self._member(self._main),
-                                self._member(rels) if rels in names else b"<Relationships/>")
-        return self._parts
+        folder, _, leaf = self._main.rpartition("/")
+        rels = f"{folder}/_rels/{leaf}.rels" if folder else f"_rels/{leaf}.rels"
+        if rels not in self._zf.namelist():
+            raise BookError("file-unreadable", "工作簿缺少工作表目录（关系部分），文件已损坏", SAVE_AS_XLSX)
+        return _scan(xmlscan.workbook_parts, self._main, self._member(self._main), self._member(rels))
+
+    def _own_strings(self) -> list[str] | None:
+        """The shared strings read by the tool itself, only where calamine misreads them: CDATA sections
+        (no writer of returns uses them, but a spreadsheet shows their text)."""
+        path = self._parts.strings if self._parts else None
+        if path is None or path not in self._zf.namelist():
+            return None
+        data = self._member(path)
+        if b"<![CDATA[" not in data:
+            return None
+        return [safe_text(s) for s in _scan(xmlscan.shared_strings, data)]
 
     def _member(self, path: str) -> bytes:
         return _member(self._zf, path, self.limits)
@@ -160,6 +178,23 @@ def _scan(fn, *args):
         return fn(*args)
     except xmlscan.XmlProblem as e:
         raise BookError("file-unreadable", str(e), SAVE_AS_XLSX) from None
+
+
+def _xml_value(kind: str, text: str, strings: list[str] | None):
+    """A cell's value from its type and the text of its <v>, as a spreadsheet shows it."""
+    text = text.strip() if kind != "str" else text
+    try:
+        if kind == "s":
+            return (strings[int(text)] or None) if strings is not None else None
+        if kind == "str":
+            return safe_text(text) or None
+        if kind == "b":
+            return text in ("1", "true")
+        if kind == "d":
+            return dt.datetime.fromisoformat(text)
+        return float(text) if text else None
+    except (ValueError, IndexError):
+        return None
 
 
 def _value(v):
@@ -201,7 +236,7 @@ def open_book(data: bytes, suffix: str = "", limits: Limits = Limits()) -> Book:
         # an encrypted .xlsx is an OLE container holding an "EncryptedPackage" stream (name in UTF-16)
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise BookError("file-encrypted", *_PASSWORD)
-        return _calamine(data, "xls", limits)
+        return _calamine(data, "xls", limits, marks=_xls_errors(data))
     if kind != "zip":
         if data.lstrip()[:1] == b"<":
             raise BookError("file-unsupported", "是网页或 XML 文本，不是 Excel 工作簿", SAVE_AS_XLSX)
@@ -214,6 +249,8 @@ def open_book(data: bytes, suffix: str = "", limits: Limits = Limits()) -> Book:
     names = set(zf.namelist())
     if "mimetype" in names:
         return _open_odf(data, zf, names, limits)
+    if "[Content_Types].xml" not in names:
+        raise BookError("file-unreadable", "文件已损坏（缺少内容类型部分），Excel 和 WPS 也打不开", SAVE_AS_XLSX)
     main = _scan(xmlscan.main_part, _member(zf, "_rels/.rels", limits)) if "_rels/.rels" in names else None
     main = main if main in names and main.endswith(("workbook.xml", "workbook.bin")) else \
         "xl/workbook.xml" if "xl/workbook.xml" in names else None
@@ -237,7 +274,37 @@ def _open_odf(data: bytes, zf, names: set[str], limits: Limits) -> Book:
     except xmlscan.XmlProblem as e:
         code = "file-too-large" if "单元格超过" in str(e) else "file-unreadable"
         raise BookError(code, f".ods 文件{e}", "--max-cells" if code == "file-too-large" else SAVE_AS_XLSX) from None
-    return _calamine(data, "ods", limits, ods_marks=marks)
+    return _calamine(data, "ods", limits, marks=marks)
+
+
+def _xls_errors(data: bytes) -> dict[str, xmlscan.SheetMarks] | None:
+    """The error cells of an .xls (#DIV/0!…), which calamine reads as blank, through xlrd: a kept reader of
+    the old binary format that keeps them.  None when xlrd cannot read the file (then errors read blank;
+    the merge already says that .xls keeps no formula information).  xlrd's warnings go to a null log,
+    never to standard output (where `merge --json` writes)."""
+    import os
+
+    import xlrd
+
+    try:
+        with open(os.devnull, "w") as quiet:
+            # ragged rows: a far-away cell costs one short row, not a padded grid
+            wb = xlrd.open_workbook(file_contents=data, on_demand=True, ragged_rows=True, logfile=quiet, verbosity=0)
+            out = {}
+            for name in wb.sheet_names():
+                sh = wb.sheet_by_name(name)
+                errors, extent = {}, []
+                for r in range(sh.nrows):
+                    for c, cell in enumerate(sh.row(r)):
+                        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                            continue
+                        xmlscan.stretch(extent, r, c)
+                        if cell.ctype == xlrd.XL_CELL_ERROR:
+                            errors[(r, c)] = xlrd.error_text_from_code.get(cell.value, "#N/A")
+                out[name] = xmlscan.SheetMarks(None, errors, extent)  # formulas: .xls does not tell
+            return out
+    except Exception:  # noqa: BLE001 — xlrd refuses files calamine reads: then only the errors are unknown
+        return None
 
 
 def _calamine(data: bytes, kind: str, limits: Limits, **book) -> Book:

@@ -86,6 +86,7 @@ def main_part(rels: bytes) -> str | None:
 class WorkbookParts(NamedTuple):
     sheets: dict[str, str]  # sheet name -> part path in the zip
     date1904: bool
+    strings: str | None  # the shared strings part, if any
 
 
 def workbook_parts(workbook_path: str, workbook: bytes, rels: bytes) -> WorkbookParts:
@@ -93,6 +94,7 @@ def workbook_parts(workbook_path: str, workbook: bytes, rels: bytes) -> Workbook
     ids: dict[str, str] = {}
     sheets: list[tuple[str, str]] = []
     flags: dict[str, bool] = {}
+    strings: list[str] = []
 
     def wb_start(name, attrs):
         local = _local(name)
@@ -104,24 +106,28 @@ def workbook_parts(workbook_path: str, workbook: bytes, rels: bytes) -> Workbook
     def rel_start(name, attrs):
         if _local(name) == "Relationship":
             ids[attrs.get("Id", "")] = attrs.get("Target", "")
+            if attrs.get("Type", "").endswith("/sharedStrings"):
+                strings.append(attrs.get("Target", ""))
 
     for data, handler in ((workbook, wb_start), (rels, rel_start)):
         p = _parser()
         p.StartElementHandler = handler
         _parse(p, data)
     base = posixpath.dirname(workbook_path)
-    parts = {}
-    for name, rid in sheets:
-        target = ids.get(rid)
-        if target:
-            parts[name] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
-    return WorkbookParts(parts, flags.get("1904", False))
+
+    def resolve(target: str) -> str:
+        return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+
+    parts = {name: resolve(ids[rid]) for name, rid in sheets if ids.get(rid)}
+    return WorkbookParts(parts, flags.get("1904", False), resolve(strings[0]) if strings else None)
 
 
 class SheetMarks(NamedTuple):
-    formulas: dict[tuple[int, int], str]  # (row, col) 0-based -> formula text ("" for a shared formula's copy)
+    formulas: dict[tuple[int, int], str] | None  # (row, col) 0-based -> formula ("" for a shared formula's copy);
+    # None where the format does not tell (.xls)
     errors: dict[tuple[int, int], str]  # (row, col) -> "#DIV/0!"
     extent: list[int]  # [first row, last row, first col, last col] of the cells with content; [] for none
+    values: dict[tuple[int, int], tuple[str, str]] | None = None  # (row, col) -> (type, text of <v>), .xlsx only
 
     def cells_spanned(self) -> int:
         """How many cells a reader lays out for this sheet: the rectangle around every cell with content."""
@@ -131,7 +137,7 @@ class SheetMarks(NamedTuple):
         return (r1 - r0 + 1) * (c1 - c0 + 1)
 
 
-def _stretch(extent: list[int], row: int, col: int, rows: int = 1, cols: int = 1) -> None:
+def stretch(extent: list[int], row: int, col: int, rows: int = 1, cols: int = 1) -> None:
     if not extent:
         extent.extend((row, row + rows - 1, col, col + cols - 1))
     else:
@@ -156,6 +162,7 @@ def sheet_marks(data: bytes) -> SheetMarks:
     position follow the one before, as the format says.  Parsing stops at the end of <sheetData>."""
     formulas: dict[tuple[int, int], str] = {}
     errors: dict[tuple[int, int], str] = {}
+    values: dict[tuple[int, int], tuple[str, str]] = {}
     extent: list[int] = []
     state = {"row": -1, "col": -1, "key": None, "type": "n"}
     text: list[str] = []
@@ -177,26 +184,66 @@ def sheet_marks(data: bytes) -> SheetMarks:
             state["row"] = int(r) - 1 if r.isdigit() and r.isascii() else state["row"] + 1
             state["col"] = -1
         elif local in ("f", "v", "is") and state["key"] is not None:
-            _stretch(extent, *state["key"])
-            text.clear()
-            p.CharacterDataHandler = collect
+            stretch(extent, *state["key"])
+            if local != "is":  # an inline string's text is calamine's to read
+                text.clear()
+                p.CharacterDataHandler = collect
 
     def end(name):
         local = _local(name)
         if local == "f" and state["key"] is not None:
             formulas[state["key"]] = "".join(text)
-        elif local == "v" and state["key"] is not None and state["type"] == "e":
-            errors[state["key"]] = "".join(text).strip() or "#N/A"
+        elif local == "v" and state["key"] is not None:
+            if state["type"] == "e":
+                errors[state["key"]] = "".join(text).strip() or "#N/A"
+            else:
+                values[state["key"]] = (state["type"], "".join(text))
         elif local == "c":
             state["key"] = None
         elif local == "sheetData":
             raise _Stop
-        p.CharacterDataHandler = None
+        if local in ("f", "v"):
+            p.CharacterDataHandler = None
 
     p.StartElementHandler = start
     p.EndElementHandler = end
     _parse(p, data)
-    return SheetMarks(formulas, errors, extent)
+    return SheetMarks(formulas, errors, extent, values)
+
+
+def shared_strings(data: bytes) -> list[str]:
+    """The shared strings as a spreadsheet shows them: the text of each item's runs, without phonetic
+    guides (rPh).  calamine reads these itself; this is for a part it misreads (CDATA sections)."""
+    items: list[str] = []
+    state = {"skip": 0}
+    text: list[str] = []
+    p = _parser()
+
+    def collect(s):
+        text.append(s)
+
+    def start(name, _attrs):
+        local = _local(name)
+        if local == "si":
+            text.clear()
+        elif local == "rPh":
+            state["skip"] += 1
+        elif local == "t" and not state["skip"]:
+            p.CharacterDataHandler = collect
+
+    def end(name):
+        local = _local(name)
+        if local == "si":
+            items.append("".join(text))
+        elif local == "rPh":
+            state["skip"] -= 1
+        elif local == "t":
+            p.CharacterDataHandler = None
+
+    p.StartElementHandler = start
+    p.EndElementHandler = end
+    _parse(p, data)
+    return items
 
 
 # --------------------------------------------------------------------------- .ods
@@ -249,13 +296,14 @@ def ods_marks(content: bytes, max_cells: int) -> dict[str, SheetMarks]:
             reps = int(_attr(attrs, "number-columns-repeated") or 1)
             key = (state["row"], state["col"])
             marks = out[state["table"]]
-            kind = _attr(attrs, "value-type")
+            kinds = [v for k, v in attrs.items() if _local(k) == "value-type"]  # office: and calcext:
+            kind = "error" if "error" in kinds else kinds[0] if kinds else None
             formula = _attr(attrs, "formula")
             if formula is not None:
                 marks.formulas[key] = formula
             if kind is not None or formula is not None:
                 state["filled"] += reps
-                _stretch(marks.extent, key[0], key[1], state["rows_rep"], reps)
+                stretch(marks.extent, key[0], key[1], state["rows_rep"], reps)
             if kind == "error":
                 state["cell"] = key
                 text.clear()
