@@ -78,7 +78,7 @@ def _em(text: str) -> float:
 
 # Phrase ends in the plan's title after which a title line may end, so that no line ends inside a
 # word ("…书记履/行…" was what LibreOffice's own wrapping gave).
-_PHRASE_END = re.compile(r"(?<=季度)|(?<=单位)|(?<=书记)|(?<=责任)|(?<=核查)|(?<=情况的)|(?<=工作)|(?<=[；，、])")
+_PHRASE_END = re.compile(r"(?<=季度)|(?<=单位)|(?<=书记)|(?<=责任)|(?<=核查)|(?<=情况的)|(?<=[；，、])")
 
 
 def phrases(text: str) -> list[str]:
@@ -495,7 +495,9 @@ def overall_blocks(result: MergeResult) -> list[Block]:
     if not late:
         doc.para(f"{total}个单位的评分表均已收到。")
     else:
-        doc.para(f"截至{fmt_date(result.merged_on)}，共有{total - result.received}个单位的评分表尚未收到：")
+        silent = sum(1 for s in late if not s.rows)
+        doc.para(f"截至{fmt_date(result.merged_on)}，共有{total - result.received}个单位的评分表尚未收到"
+                 + (f"，其中{silent}个汇总单位尚未报送任何可采用的评分表" if silent else "") + "，详见下表：")
         doc.table(["汇总单位", "未交", "未交单位"],
                   [[s.summary.name, str(len(s.missing)),
                     "全部未交" if not s.rows else "、".join(u.name for u in s.missing)] for s in late],
