@@ -1,7 +1,8 @@
 """简要核查报告: a draft .docx per summary unit and one overall, assembled from a `MergeResult`.
 
-The wording is `report_text` (`report_blocks(result, summary)` gives the content as plain data, so
-tests can check it against the 评分汇总表); the layout is `report_docx` (official-document style);
+The wording is `report_unit` and `report_overall` (on the shared sentences of `report_text`):
+`report_blocks(result, summary)` gives the content as plain data, so tests can check it against the
+评分汇总表; the layout is `report_docx` (official-document style);
 `write_reports` writes them all atomically.  The output is deterministic.
 """
 
@@ -13,14 +14,20 @@ from pathlib import Path
 from xlsx_tool.files import safe_filename, write_atomic
 from xlsx_tool.judging.merge import MergeResult, SummaryResult
 from xlsx_tool.outputs.report_docx import build_docx
-from xlsx_tool.outputs.report_text import (OVERALL, TODO, Block, block_text, report_blocks,  # noqa: F401 (the API)
-                                           report_title)
+from xlsx_tool.outputs.report_overall import overall_blocks
+from xlsx_tool.outputs.report_text import OVERALL, TODO, Block, block_text, report_title  # noqa: F401 (the API)
+from xlsx_tool.outputs.report_unit import summary_blocks
 
 REPORT_PREFIX = "简要核查报告"
 
 
 def report_filename(summary_name: str | None) -> str:
     return f"{REPORT_PREFIX}-{safe_filename(summary_name or OVERALL)}.docx"
+
+
+def report_blocks(result: MergeResult, summary: SummaryResult | None) -> list[Block]:
+    """The content of one report: a summary unit's, or (None) the overall one."""
+    return overall_blocks(result) if summary is None else summary_blocks(result, summary)
 
 
 def build_report(result: MergeResult, summary: SummaryResult | None) -> bytes:

@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from xlsx_tool import findings as FX
 from xlsx_tool.decimals import as_text
 from xlsx_tool.judging.merge import MergeResult, Row, SummaryResult
-from xlsx_tool.outputs.stats import item_label, item_stats, overall_average, score_distribution
+from xlsx_tool.outputs.stats import item_label, overall_average, score_distribution
 from xlsx_tool.outputs.summary import deduction_reason
 
 TODO = "（待补充）"
@@ -153,7 +153,7 @@ TITLE_EM = 20.0  # 二号 (22 pt) characters on a 15.6 cm line
 NOTE_EM = 31.0  # 四号 (14 pt)
 
 
-class _Doc:
+class Doc:
     def __init__(self):
         self.blocks: list[Block] = []
         self.sections = 0
@@ -173,7 +173,7 @@ class _Doc:
         self.add("heading", f"{cn_number(self.sections)}、{title}")
 
 
-def _head(doc: _Doc, result: MergeResult, summary_name: str | None) -> None:
+def head(doc: Doc, result: MergeResult, summary_name: str | None) -> None:
     parts = title_parts(result, summary_name)
     doc.add("title", "".join(parts), lines=break_lines(parts, TITLE_EM))
     if summary_name is None:
@@ -183,12 +183,12 @@ def _head(doc: _Doc, result: MergeResult, summary_name: str | None) -> None:
     doc.add("note", note, lines=break_lines(phrases(note), NOTE_EM))
 
 
-def _window(s) -> str:
+def window(s) -> str:
     a, b = s.window
     return fmt_date(a) if a == b else f"{fmt_date(a)}至{fmt_date(b)}"
 
 
-def _when_done(rows: list[Row]) -> str:
+def when_done(rows: list[Row]) -> str:
     dates = [r.scored.date for r in rows if r.scored.date]
     undated = len(rows) - len(dates)
     if not dates:
@@ -200,11 +200,11 @@ def _when_done(rows: list[Row]) -> str:
     return text + "。"
 
 
-def _names(rows: list[Row]) -> str:
+def unit_names(rows: list[Row]) -> str:
     return "、".join(r.unit.name for r in rows)
 
 
-def _numbers(doc: _Doc, result: MergeResult, rows: list[Row], expected: int, findings: list) -> None:
+def numbers(doc: Doc, result: MergeResult, rows: list[Row], expected: int, findings: list) -> None:
     n = len(rows)
     missing = expected - n
     text = f"应核查{expected}个单位，已收到并采用评分表{n}份"
@@ -212,8 +212,8 @@ def _numbers(doc: _Doc, result: MergeResult, rows: list[Row], expected: int, fin
     best = max(r.scored.score for r in rows)
     worst = min(r.scored.score for r in rows)
     text += (f"。平均分{fmt_avg(overall_average(result, rows))}分；"
-             f"最高分{as_text(best)}分（{_names([r for r in rows if r.scored.score == best])}），"
-             f"最低分{as_text(worst)}分（{_names([r for r in rows if r.scored.score == worst])}）。")
+             f"最高分{as_text(best)}分（{unit_names([r for r in rows if r.scored.score == best])}），"
+             f"最低分{as_text(worst)}分（{unit_names([r for r in rows if r.scored.score == worst])}）。")
     bands = [b for b in score_distribution(result, rows) if b.count]
     text += "得分分布：" + "，".join(f"{b.label}{b.count}个" for b in reversed(bands)) + "（各分数段含下限、不含上限）。"
     doc.para(text)
@@ -226,11 +226,11 @@ def _numbers(doc: _Doc, result: MergeResult, rows: list[Row], expected: int, fin
         doc.para("汇总时未发现评分表有错误或警告。")
 
 
-def _labels(result: MergeResult, width: int = 40) -> dict[int, str]:
+def item_labels(result: MergeResult, width: int = 40) -> dict[int, str]:
     return {it.seq: item_label(it.text, width=width) for it in result.plan.rubric.items}
 
 
-def _rules_intro(result: MergeResult) -> str:
+def rules_intro(result: MergeResult) -> str:
     r = result.plan.rules
     return (f"按方案要求，评分最高分为{as_text(r.max_score)}分，{as_text(r.high_score)}分及以上单位"
             f"不超过所核查对象的{r.share_text}。")
@@ -250,37 +250,19 @@ def quota_sentence(result: MergeResult, s: SummaryResult) -> str:
     return text + "。"
 
 
-def _capped(result: MergeResult, findings: list) -> str:
+def capped_sentence(result: MergeResult, findings: list) -> str:
     n = sum(1 for f in findings if f.code == "score-capped")
     top = as_text(result.plan.rules.max_score)
     return f"另有{n}份评分表各项得分合计超过{top}分，已按{top}分计。" if n else ""
 
 
-def _refused_sentence(n: int) -> str:
+def refused_sentence(n: int) -> str:
     return f"另有{n}个文件被拒收，原因见评分汇总表“文件清单”和“问题清单”。" if n else ""
 
 
-def _signature(doc: _Doc, result: MergeResult, who: str) -> None:
+def signature(doc: Doc, result: MergeResult, who: str) -> None:
     doc.add("signature", who)
     doc.add("signature", f"{result.merged_on.year}年×月×日")  # the date a person fills in when signing
-
-
-# --------------------------------------------------------------------------- one summary unit's report
-
-
-def _unit_highlights(doc: _Doc, result: MergeResult, rows: list[Row]) -> None:
-    labels = _labels(result)
-    lines = []
-    for r in rows:
-        parts = [f"{one_line(i.highlight)}（第{i.seq}项，{labels[i.seq]}）" for i in r.scored.items if i.highlight]
-        if parts:
-            lines.append(f"{r.unit.name}：{'；'.join(parts)}。")
-    if not lines:
-        doc.para("交回的评分表“特色亮点”栏均未填写。" + todo("特色亮点"))
-        return
-    doc.para("据评分表“特色亮点”栏，各单位的特色做法主要有（文字照录评分表，请提炼）：")
-    for i, line in enumerate(lines, 1):
-        doc.para(f"{i}. {line}")
 
 
 def deduction_statement(unit: str, item) -> str:
@@ -300,221 +282,10 @@ def _by_item(rows: list[Row]) -> dict[int, list[tuple[Row, object]]]:
     return out
 
 
-def _ordered_items(rows: list[Row]) -> list[tuple[int, list]]:
+def ordered_items(rows: list[Row]) -> list[tuple[int, list]]:
     """Items with deductions, most units first, then most points, then the item's number."""
     by = _by_item(rows)
     return sorted(by.items(), key=lambda kv: (-len(kv[1]), -sum(i.deduction for _, i in kv[1]), kv[0]))
-
-
-def _unit_problems(doc: _Doc, result: MergeResult, rows: list[Row]) -> None:
-    items = _ordered_items(rows)
-    if not items:
-        doc.para("交回的评分表各项均未扣分。" + todo("存在的问题"))
-        return
-    labels = _labels(result)
-    doc.para(f"据评分表“扣分”和“扣分情况”栏，{len(items)}个评分项目有扣分，按扣分单位数从多到少依次为：")
-    for n, (seq, hits) in enumerate(items, 1):
-        lost = sum((i.deduction for _, i in hits), Decimal(0))
-        doc.para(f"{n}. 第{seq}项（{labels[seq]}）：{len(hits)}个单位扣分（占{fmt_pct(len(hits), len(rows))}），"
-                 f"共扣{as_text(lost)}分。涉及单位：{'；'.join(deduction_statement(r.unit.name, i) for r, i in hits)}。")
-    doc.para(todo("问题产生的原因分析"))
-
-
-def _missing_sentence(result: MergeResult, s: SummaryResult) -> str:
-    if not s.missing:
-        text = f"{s.summary.name}所核查的{len(s.summary.units)}个单位的评分表均已收到。"
-    else:
-        text = (f"截至{fmt_date(result.merged_on)}，以下{len(s.missing)}个单位的评分表尚未收到："
-                f"{'、'.join(u.name for u in s.missing)}。")
-    return text + _refused_sentence(s.refused)
-
-
-def summary_blocks(result: MergeResult, s: SummaryResult) -> list[Block]:
-    """The report of one summary unit."""
-    plan, su, rows = result.plan, s.summary, s.rows
-    doc = _Doc()
-    _head(doc, result, su.name)
-    doc.add("salutation", f"{plan.issuer}：")
-    n = len(su.units)
-    findings = [f for f in result.findings if f.summary == su.name]
-    intro = (f"按照《{plan.title}》安排，{su.name}负责对{n}个单位党组织书记履行党建工作责任情况进行实地核查，"
-             f"方案规定的核查时间为{_window(su)}。")
-    doc.para(intro + ("现将核查情况简要报告如下。" if rows else ""))
-
-    doc.section("核查基本情况")
-    doc.para(f"核查对象（{n}个）：{'、'.join(u.display for u in su.units)}。")
-    people = [f"{role}{p.name}" + (f"（{p.title}）" if p.title else "")
-              for role, p in (("组长", su.leader), ("联络员", su.liaison)) if p]
-    doc.para(f"{su.kind}{'，'.join(people)}；" + todo("其他参加人员") if people else todo("参加核查人员"))
-    if rows:
-        doc.para(_when_done(rows) + todo("核查方式和过程"))
-
-    if not rows:
-        doc.section("评分表报送情况")
-        text = f"截至{fmt_date(result.merged_on)}，尚未收到{su.name}报送的评分表（应交{n}份，已采用0份）"
-        if s.refused:
-            text += f"；收到的{s.refused}个文件均未能采用，原因见评分汇总表“文件清单”和“问题清单”"
-        doc.para(text + "。本单位的得分、特色亮点、存在问题、评分标准执行情况和排名均无法汇总。" + todo("核查情况"))
-        doc.section("未交评分表的单位")
-        doc.para(_missing_sentence(result, s))
-        _signature(doc, result, su.name)
-        return doc.blocks
-
-    doc.section("总体情况")
-    _numbers(doc, result, rows, n, findings)
-    doc.section("特色亮点")
-    _unit_highlights(doc, result, rows)
-    doc.section("存在的主要问题")
-    _unit_problems(doc, result, rows)
-    doc.section("评分标准执行情况")
-    doc.para(_rules_intro(result) + quota_sentence(result, s) + _capped(result, findings))
-    doc.section("评分排名")
-    doc.para("各单位得分及排名如下（得分按扣分重新计算，同分同名次）：")
-    doc.table(["排名", "被核查单位", "得分", "核查时间"],
-              [[str(r.rank), r.unit.name, as_text(r.scored.score), r.scored.date.isoformat() if r.scored.date else NO_DATE]
-               for r in rows], [1.6, 7.4, 2.4, 4.2])
-    doc.section("未交评分表的单位")
-    doc.para(_missing_sentence(result, s))
-    doc.section("下一步工作打算")
-    doc.para(todo("针对存在问题拟采取的措施"))
-    _signature(doc, result, su.name)
-    return doc.blocks
-
-
-# --------------------------------------------------------------------------- the overall report
-
-
-def _overall_highlights(doc: _Doc, rows: list[Row]) -> None:
-    """One table row per strength as typed (the same words from several units share a row)."""
-    by_text: dict[str, list[str]] = {}
-    for r in rows:
-        for i in r.scored.items:
-            if i.highlight:
-                units = by_text.setdefault(one_line(i.highlight), [])
-                if r.unit.name not in units:
-                    units.append(r.unit.name)
-    if not by_text:
-        doc.para("交回的评分表“特色亮点”栏均未填写。" + todo("特色亮点"))
-        return
-    units = {u for us in by_text.values() for u in us}
-    doc.para(f"据评分表“特色亮点”栏，{len(units)}个单位填写了特色做法（文字照录评分表，请提炼；"
-             f"各单位的具体做法见各汇总单位的简要核查报告）：")
-    order = sorted(by_text.items(), key=lambda kv: -len(kv[1]))  # stable: first typed first among equals
-    doc.table(["序号", "特色亮点", "单位数", "填写单位"],
-              [[str(n), text, str(len(us)), "、".join(us)] for n, (text, us) in enumerate(order, 1)],
-              [1.3, 4.6, 1.9, 7.8])
-
-
-def _overall_problems(doc: _Doc, result: MergeResult, rows: list[Row]) -> None:
-    items = _ordered_items(rows)
-    if not items:
-        doc.para("交回的评分表各项均未扣分。" + todo("存在的问题"))
-        return
-    labels = _labels(result, width=15)  # one line of its column
-    doc.para(f"据评分表“扣分”和“扣分情况”栏，{len(items)}个评分项目有扣分，按扣分单位数从多到少排列如下"
-             f"（各单位的扣分和原因见各汇总单位的简要核查报告和评分汇总表“扣分明细”）：")
-    body = []
-    for seq, hits in items:
-        lost = sum((i.deduction for _, i in hits), Decimal(0))
-        body.append([f"第{seq}项", labels[seq], str(len(hits)), fmt_pct(len(hits), len(rows)), as_text(lost)])
-    doc.table(["项目", "评分内容", "扣分单位数", "占比", "共扣分"], body, [2.0, 7.0, 2.6, 1.9, 2.1])
-    doc.para(todo("问题产生的原因分析"))
-
-
-def ranking_pairs(rows: list[Row]) -> tuple[list[str], list[list[str]], list[float]]:
-    """The whole ranking two units to a table row (ranks 1 and 2, then 3 and 4 …): half the pages of one
-    unit a row.  Each summary unit's own report and the 评分汇总表 give the summary unit of each."""
-    cells = [[str(r.rank_all), r.unit.name, as_text(r.scored.score)] for r in rows]
-    if len(cells) % 2:
-        cells.append(["", "", ""])
-    body = [cells[i] + cells[i + 1] for i in range(0, len(cells), 2)]
-    return ["排名", "被核查单位", "得分"] * 2, body, [1.3, 4.8, 1.4] * 2
-
-
-def overall_blocks(result: MergeResult) -> list[Block]:
-    """The overall report, over every summary unit."""
-    plan = result.plan
-    doc = _Doc()
-    _head(doc, result, None)
-    rows, total = result.ranking, result.expected
-    doc.para(f"按照《{plan.title}》安排，本次共有{len(plan.summary_units)}个汇总单位对{total}个单位"
-             f"党组织书记履行党建工作责任情况进行实地核查。" + ("现将核查情况简要报告如下。" if rows else ""))
-
-    doc.section("核查基本情况")
-    kinds: dict[str, list] = {}
-    for su in plan.summary_units:
-        kinds.setdefault(su.kind, []).append(su)
-    for kind, sus in kinds.items():
-        windows = list(dict.fromkeys(_window(su) for su in sus))
-        names = f"（{'、'.join(su.name for su in sus)}）" if len(sus) <= 5 else ""  # a long list is in the table below
-        doc.para(f"{len(sus)}个{kind}{names}核查{sum(len(su.units) for su in sus)}个单位，"
-                 f"方案规定的核查时间为{'；'.join(windows)}。")
-    if rows:
-        doc.para(_when_done(rows) + todo("核查方式和过程"))
-
-    doc.section("总体情况")
-    if not rows:
-        doc.para(f"截至{fmt_date(result.merged_on)}，尚未收到任何可采用的评分表（应交{total}份），"
-                 f"得分、特色亮点、存在问题和排名均无法汇总。" + todo("核查情况"))
-    else:
-        _numbers(doc, result, rows, total, result.findings)
-        doc.para("各汇总单位报送和得分情况如下：")
-        high = as_text(plan.rules.high_score)
-        body = []
-        for s in result.summaries:
-            avg = overall_average(result, s.rows)
-            body.append([s.summary.name, str(len(s.summary.units)), str(len(s.rows)),
-                         fmt_avg(avg) if avg is not None else "—", f"{len(s.high)}/{s.quota}" if s.rows else "—"])
-        doc.table(["汇总单位", "应交", "已交", "平均分", f"{high}分及以上/上限"], body, [5.9, 1.3, 1.3, 1.8, 5.3])
-
-        doc.section("特色亮点")
-        _overall_highlights(doc, rows)
-        doc.section("存在的主要问题")
-        _overall_problems(doc, result, rows)
-
-        doc.section("评分标准执行情况")
-        breaches = result.quota_breaches
-        if breaches:
-            doc.para(_rules_intro(result) + f"{len(breaches)}个汇总单位超出上限：")
-            for i, s in enumerate(breaches, 1):
-                doc.para(f"{i}. {quota_sentence(result, s)}")
-        else:
-            checked = sum(1 for s in result.summaries if s.rows)
-            doc.para(_rules_intro(result) + f"已报送的{checked}个汇总单位{as_text(plan.rules.high_score)}分及以上"
-                                            f"单位数均未超过上限。")
-        capped = _capped(result, result.findings)
-        if capped:
-            doc.para(capped)
-
-        doc.section("评分排名")
-        doc.para("全部单位得分及排名如下（得分按扣分重新计算，同分同名次）：")
-        doc.table(*ranking_pairs(rows))
-
-    doc.section("未交评分表的情况")
-    late = [s for s in result.summaries if s.missing]
-    if not late:
-        doc.para(f"{total}个单位的评分表均已收到。")
-    else:
-        silent = sum(1 for s in late if not s.rows)
-        doc.para(f"截至{fmt_date(result.merged_on)}，共有{total - result.received}个单位的评分表尚未收到"
-                 + (f"，其中{silent}个汇总单位尚未报送任何可采用的评分表" if silent else "") + "，详见下表：")
-        doc.table(["汇总单位", "未交", "未交单位"],
-                  [[s.summary.name, str(len(s.missing)),
-                    "全部未交" if not s.rows else "、".join(u.name for u in s.missing)] for s in late],
-                  [6.2, 1.4, 8.0])
-    refused = sum(1 for f in result.files if f.status == "拒收")
-    if refused:
-        doc.para(_refused_sentence(refused))
-
-    doc.section("下一步工作打算")
-    doc.para(todo("针对存在问题拟采取的措施"))
-    _signature(doc, result, "（落款单位）")
-    return doc.blocks
-
-
-def report_blocks(result: MergeResult, summary: SummaryResult | None) -> list[Block]:
-    """The content of one report: a summary unit's, or (None) the overall one."""
-    return overall_blocks(result) if summary is None else summary_blocks(result, summary)
 
 
 def block_text(blocks: list[Block]) -> str:
