@@ -77,19 +77,8 @@ def _pdftotext() -> str:
 
 
 def docx_to_pdf(files: list[Path], outdir: Path) -> list[Path]:
-    """All files in ONE soffice start with a fresh profile of its own; every output must exist."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    prof = lo.make_profile(outdir.parent)
-    cmd = [lo.soffice_path(), lo.profile_arg(prof), "--headless", "--invisible", "--nologo", "--norestore",
-           "--nolockcheck", "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(outdir), *map(str, files)]
-    r = lo._run(cmd, 300, lo._env())
-    outputs = [outdir / f"{f.stem}.pdf" for f in files]
-    missing = [o.name for o in outputs if not o.is_file() or o.stat().st_size == 0]
-    if r.returncode != 0 or missing:
-        pytest.fail(f"LibreOffice could not convert the reports (is Writer installed? apt-get install -y "
-                    f"--no-install-recommends libreoffice-writer-nogui): exit {r.returncode}, missing {missing}\n"
-                    f"{r.stdout[-1500:]}\n{r.stderr[-1500:]}", pytrace=False)
-    return outputs
+    """All files in ONE soffice start with a fresh profile of its own; every output must exist (tests/lo.py)."""
+    return lo.convert(files, "pdf", outdir, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +93,8 @@ def pdf_text(reports, tmp_path_factory):
                                 check=True).stdout
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
         # the page numbers ("— 3 —") taken out, so that a sentence across a page break reads whole
-        out[key] = (re.sub(r"—\d+—", "", flat(layout)), [flat(line) for line in layout.splitlines() if line.strip()], info)
+        lines = [flat(line) for line in layout.splitlines() if line.strip()]
+        out[key] = (re.sub(r"—\d+—", "", flat(layout)), lines, info)
     return out
 
 

@@ -92,8 +92,9 @@ def summary_blocks(result: MergeResult, s: SummaryResult) -> list[Block]:
     doc.section("评分排名")
     doc.para("各单位得分及排名如下（得分按扣分重新计算，同分同名次）：")
     doc.table(["排名", "被核查单位", "得分", "核查时间"],
-              [[str(r.rank), r.unit.name, as_text(r.scored.score), r.scored.date.isoformat() if r.scored.date else NO_DATE]
-               for r in rows], [1.6, 7.4, 2.4, 4.2])
+              [[str(r.rank), r.unit.name, as_text(r.scored.score),
+                r.scored.date.isoformat() if r.scored.date else NO_DATE] for r in rows],
+              [1.6, 7.4, 2.4, 4.2])
     doc.section("未交评分表的单位")
     doc.para(_missing_sentence(result, s))
     doc.section("下一步工作打算")
