@@ -157,7 +157,7 @@ def _table(doc, block: Block, style) -> None:
                 cell.width = Cm(block.widths[c])
             p = cell.paragraphs[0]
             p._p.style = style_id  # (assigning the style object looks it up among 260 styles each time)
-            if r > 0 and c > 0 and not _NUMERIC.fullmatch(v or ""):
+            if r > 0 and not _NUMERIC.fullmatch(v or ""):  # text left, numbers centred
                 p.alignment = WD_ALIGN_PARAGRAPH.LEFT
             _run(p, v, HEADING_FONT if r == 0 else BODY_FONT, TABLE_PT)
 
