@@ -289,3 +289,19 @@ def test_zip_members_have_fixed_times(demo):
     assert infos[0].filename == "[Content_Types].xml"
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
+
+
+def test_break_lines_keeps_phrases_whole():
+    from xlsx_tool.outputs.report_text import break_lines, phrases
+
+    title = "州卫生和计生委直属机关党委关于2017年第三季度州直单位党组织书记履行党建工作责任实地核查情况的简要报告"
+    parts = ["州卫生和计生委直属机关党委", *phrases("关于2017年第三季度州直单位党组织书记履行党建工作责任实地核查"),
+             "情况的", "简要报告"]
+    lines = break_lines(parts, TITLE_EM)
+    assert lines == ["州卫生和计生委直属机关党委", "关于2017年第三季度州直单位党组织书记",
+                     "履行党建工作责任实地核查情况的简要报告"]
+    assert "".join(lines) == title
+    # a title with no phrase end the tool knows, longer than a line: cut, but no line too wide
+    odd = "某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某"
+    cut = break_lines(phrases(odd), TITLE_EM)
+    assert "".join(cut) == odd and all(_em(line) <= TITLE_EM for line in cut) and len(cut) == 2
