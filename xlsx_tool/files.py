@@ -92,10 +92,11 @@ def _unicode_path_extra(name: str) -> bytes:
     return struct.pack("<HH", 0x7075, len(body)) + body
 
 
-def write_zip(path: Path, members: Iterable[tuple[str, bytes]], date_time=(1980, 1, 1, 0, 0, 0)) -> None:
-    """A deterministic zip (fixed timestamps, given order), written atomically.
+def zip_bytes(members: Iterable[tuple[str, bytes]], date_time=(1980, 1, 1, 0, 0, 0)) -> bytes:
+    """A deterministic zip (fixed timestamps, given order) in memory; names as `_GbkZipInfo` stores them.
 
-    Workbooks are stored, not deflated again: they are zips already.
+    Workbooks and zips are stored, not deflated again: they are zips already; everything else
+    (e.g. the XML parts of a .docx being re-packed) is deflated.
     """
     import io
 
@@ -109,7 +110,12 @@ def write_zip(path: Path, members: Iterable[tuple[str, bytes]], date_time=(1980,
             info.create_system = 0  # MS-DOS: names are in the OEM code page (GBK on Chinese Windows)
             info.extra = _unicode_path_extra(name)
             zf.writestr(info, data)
-    write_atomic(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def write_zip(path: Path, members: Iterable[tuple[str, bytes]], date_time=(1980, 1, 1, 0, 0, 0)) -> None:
+    """A deterministic zip (`zip_bytes`), written atomically."""
+    write_atomic(path, zip_bytes(members, date_time))
 
 
 def zip_member_name(info: zipfile.ZipInfo) -> str:
