@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from xlsx_tool.reading import xmlscan
 from xlsx_tool.reading.limits import MB, Limits, sniff
-from xlsx_tool.reading.zips import ZipProblem, check_declared, open_zip, read_member
+from xlsx_tool.reading.zips import Package, ZipProblem, check_declared
 from xlsx_tool.textnorm import safe_text
 
 SAVE_AS_XLSX = "请对方用 WPS 或 Excel 打开后“另存为”Excel 工作簿（*.xlsx）再发来"
@@ -114,6 +114,8 @@ class Book:
         except BookError:
             raise
         except Exception as e:  # noqa: BLE001 — calamine raises several types for a damaged sheet
+            if _password(e):
+                raise BookError("file-encrypted", *_PASSWORD) from None
             raise BookError("file-unreadable", f"工作表“{name}”{_describe(e)}", SAVE_AS_XLSX) from None
         cells: dict[tuple[int, int], object] = {}
         for i, row in enumerate(rows):
@@ -147,7 +149,7 @@ class Book:
     def _xlsx_parts(self) -> xmlscan.WorkbookParts:
         folder, _, leaf = self._main.rpartition("/")
         rels = f"{folder}/_rels/{leaf}.rels" if folder else f"_rels/{leaf}.rels"
-        if rels not in self._zf.namelist():
+        if rels not in self._zf.parts:
             raise BookError("file-unreadable", "工作簿缺少工作表目录（关系部分），文件已损坏", SAVE_AS_XLSX)
         return _scan(xmlscan.workbook_parts, self._main, self._member(self._main), self._member(rels))
 
@@ -155,7 +157,7 @@ class Book:
         """The shared strings read by the tool itself, only where calamine misreads them: CDATA sections
         (no writer of returns uses them, but a spreadsheet shows their text)."""
         path = self._parts.strings if self._parts else None
-        if path is None or path not in self._zf.namelist():
+        if path is None or path not in self._zf.parts:
             return None
         data = self._member(path)
         if b"<![CDATA[" not in data:
@@ -166,9 +168,9 @@ class Book:
         return _member(self._zf, path, self.limits)
 
 
-def _member(zf, path: str, limits: Limits) -> bytes:
+def _member(zf: Package, path: str, limits: Limits) -> bytes:
     try:
-        return read_member(zf, path, limits.max_unzipped_bytes)
+        return zf.read(path, limits.max_unzipped_bytes)
     except ZipProblem as e:
         raise _zip_error(e) from None
 
@@ -210,6 +212,12 @@ def _value(v):
     return v
 
 
+def _password(e: Exception) -> bool:
+    import python_calamine as pc
+
+    return isinstance(e, pc.PasswordError) or "password" in str(e).lower()
+
+
 def _describe(e: Exception) -> str:
     from xlsx_tool.errors_zh import describe
 
@@ -242,11 +250,11 @@ def open_book(data: bytes, suffix: str = "", limits: Limits = Limits()) -> Book:
             raise BookError("file-unsupported", "是网页或 XML 文本，不是 Excel 工作簿", SAVE_AS_XLSX)
         raise BookError("file-unsupported", "不是 Excel 工作簿（内容不是 xlsx/xls/ods 格式）", SAVE_AS_XLSX)
     try:
-        zf = open_zip(data)
-        check_declared(zf, limits.max_unzipped_bytes)
+        zf = Package(data)
+        check_declared(zf.zf, limits.max_unzipped_bytes)
     except ZipProblem as e:
         raise _zip_error(e) from None
-    names = set(zf.namelist())
+    names = set(zf.parts)
     if "mimetype" in names:
         return _open_odf(data, zf, names, limits)
     if "[Content_Types].xml" not in names:
@@ -303,7 +311,9 @@ def _xls_errors(data: bytes) -> dict[str, xmlscan.SheetMarks] | None:
                             errors[(r, c)] = xlrd.error_text_from_code.get(cell.value, "#N/A")
                 out[name] = xmlscan.SheetMarks(None, errors, extent)  # formulas: .xls does not tell
             return out
-    except Exception:  # noqa: BLE001 — xlrd refuses files calamine reads: then only the errors are unknown
+    except Exception as e:  # noqa: BLE001 — xlrd refuses files calamine reads: then only the errors are unknown
+        if "encrypt" in str(e).lower():  # a password on open (calamine only says it cannot tell the format)
+            raise BookError("file-encrypted", *_PASSWORD) from None
         return None
 
 
@@ -313,9 +323,9 @@ def _calamine(data: bytes, kind: str, limits: Limits, **book) -> Book:
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         return Book(kind, wb, limits, **book)
-    except pc.PasswordError:
-        raise BookError("file-encrypted", *_PASSWORD) from None
     except Exception as e:  # noqa: BLE001 — calamine raises several types for a file it cannot read
+        if _password(e):
+            raise BookError("file-encrypted", *_PASSWORD) from None
         if kind == "ods":
             raise BookError("file-unreadable", "这个 .ods 文件的结构本工具读不了（Gnumeric 等软件保存的 .ods 常见这种情况）",
                             "请用 WPS、Excel 或 LibreOffice 打开后“另存为”Excel 工作簿（*.xlsx）再发来") from None

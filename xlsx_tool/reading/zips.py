@@ -58,3 +58,15 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo | str, limit: int) ->
     if len(data) > limit:
         raise ZipProblem("too-large", f"“{info.filename}”解压后超过 {limit / MB:.0f} MB")
     return data
+
+
+class Package:
+    """A workbook's zip by part name.  Names are as the format writes them ("xl/workbook.xml"); some
+    Windows tools store them with backslashes, which Excel and calamine accept, so the tool does too."""
+
+    def __init__(self, data: bytes):
+        self.zf = open_zip(data)
+        self.parts = {i.filename.replace("\\", "/"): i for i in self.zf.infolist()}
+
+    def read(self, name: str, limit: int) -> bytes:
+        return read_member(self.zf, self.parts[name], limit)
