@@ -194,7 +194,7 @@ def test_summary_report_numbers_match_the_data(plan, pdf_text):
     assert f"最高分{fmt(best)}分（州纪委监察局），最低分{fmt(worst)}分（州经信委）" in text
     # when: the plan's window and the dates typed in the forms (one form has none)
     assert "方案规定的核查时间为2017年10月23日至2017年10月24日" in text
-    assert f"实地核查于2017年10月23日至2017年10月24日进行，另有1份评分表未填写核查时间。" in text
+    assert "实地核查于2017年10月23日至2017年10月24日进行，另有1份评分表未填写核查时间。" in text
     assert "组长吴超" in text and "联络员罗文竹" in text  # from the plan
     # strengths, as typed
     assert "州纪委监察局：廉政教育常态化（第15项" in text
