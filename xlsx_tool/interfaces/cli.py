@@ -162,12 +162,12 @@ def cli():
 
     \b
     常用步骤：
-      xlsx-tool plan check        检查核查方案
-      xlsx-tool generate          为每个被核查单位生成评分细则表（blank_forms/）
-      xlsx-tool status            收表进度：谁已交、谁未交
-      xlsx-tool merge             汇总交回的评分表（collected/ → output/评分汇总表.xlsx）
-      xlsx-tool report            起草简要核查报告（output/简要核查报告-*.docx）
-      xlsx-tool demo              用模拟数据演示全过程
+      xlsx-tool plan check  检查核查方案
+      xlsx-tool generate    为每个被核查单位生成评分细则表（blank_forms/）
+      xlsx-tool status      收表进度：谁已交、谁未交
+      xlsx-tool merge       汇总交回的评分表（collected/ → output/）
+      xlsx-tool report      起草简要核查报告（output/简要核查报告-*.docx）
+      xlsx-tool demo        用模拟数据演示全过程
     """
 
 
@@ -190,7 +190,8 @@ def plan_check(plan_file):
 
     p = _plan(plan_file)
     found = check_plan(p)
-    click.echo(f"方案：{p.title}（{p.source}）")
+    source = p.source.replace("（内置）", "内置方案 ")  # the embedded plan's label is itself bracketed
+    click.echo(f"方案：{p.title}（{source}）")
     click.echo(f"汇总单位 {len(p.summary_units)} 个，被核查单位 {len(p.units)} 个，评分项 {len(p.rubric.items)} 项。")
     for f in found:
         click.echo(f"  [{f.severity}] {f.message}")
