@@ -379,4 +379,23 @@ class AtLeast(click.ParamType):
         return number
 
 
+class Day(click.ParamType):
+    """A day written 2017-11-06.  (click.DateTime parses with strptime, whose import alone costs 2 ms at every start.)"""
+
+    name = "日期"
+
+    def convert(self, value, param, ctx):
+        import datetime as dt
+
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip()
+        try:
+            if len(text) == 10 and text[4] == text[7] == "-":
+                return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        self.fail(f"“{value}”不是有效的日期，请写成 2017-11-06 这样的格式。", param, ctx)
+
+
 install()
