@@ -195,7 +195,8 @@ def plan_show(plan_file):
                f"{r.high_share.numerator}/{r.high_share.denominator}。")
     click.echo(f"\n汇总单位（{len(p.summary_units)} 个，共 {len(p.units)} 个被核查单位）：")
     for i, s in enumerate(p.summary_units, 1):
-        click.echo(f"{i:>3}. {s.name}  {len(s.units)} 个  {s.window[0]:%m-%d}～{s.window[1]:%m-%d}  {s.contacts}")
+        start, end = s.window
+        click.echo(f"{i:>3}. {s.name}  {len(s.units)} 个  {_day(start)}～{_day(end, start)}  {s.contacts}")
         click.echo("       " + "、".join(u.name for u in s.units))
     click.echo(f"\n评分细则（{len(p.rubric.items)} 项，各项合计 {p.rubric.total} 分"
                + (f"，印刷小计 {p.rubric.printed_total} 分" if p.rubric.printed_total is not None else "") + "）：")
