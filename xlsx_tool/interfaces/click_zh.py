@@ -201,7 +201,8 @@ def _atoms(text: str) -> list[str]:
     atoms: list[str] = []
     depth = 0
     for c in text:
-        if atoms and (depth or not _may_break(atoms[-1][-1], c)) and not (c == " ") != (atoms[-1][-1] == " "):
+        same_kind = atoms and (c == " ") == (atoms[-1][-1] == " ")  # spaces are atoms of their own
+        if same_kind and (depth or not _may_break(atoms[-1][-1], c)):
             atoms[-1] += c
         else:
             atoms.append(c)
@@ -247,6 +248,7 @@ class HelpFormatter(click.HelpFormatter):
     """Help in Chinese: full-width colons, Chinese usage words, wrapping by display width."""
 
     def write_usage(self, prog, args="", prefix=None):
+        # (Command and Group set these metavars; the replacements cover a plain click command added later)
         args = args.replace("[OPTIONS]", "[选项]").replace("COMMAND [ARGS]...", "命令 [参数]...")
         self.write(f"{' ' * self.current_indent}用法：{prog} {args}".rstrip() + "\n")
 
@@ -314,7 +316,7 @@ class Command(click.Command):
 
 
 _HELP_AS_ERROR = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.2 and later
-_AFTER_PUNCT = re.compile(r"(?<=[，。、；：？！）”])\s+")
+_AFTER_PUNCT = re.compile(r"(?<=[，。、；：？！）”]) +")
 
 
 def show_error(e: click.ClickException) -> None:
@@ -326,7 +328,8 @@ def show_error(e: click.ClickException) -> None:
     if isinstance(e, click.UsageError) and e.ctx is not None:
         click.echo(e.ctx.get_usage(), err=True)
         help_name = max(e.ctx.command.get_help_option_names(e.ctx) or ["--help"], key=len)
-        click.echo(f"输入 {e.ctx.command_path} {help_name} 查看帮助。\n", err=True)
+        hint = gettext("Try '{command} {option}' for help.").format(command=e.ctx.command_path, option=help_name)
+        click.echo(f"{hint}\n", err=True)
     click.echo(f"错误：{message}", err=True)
 
 
