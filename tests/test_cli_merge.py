@@ -80,8 +80,25 @@ def test_quota_breach_is_named_and_is_an_error(plan, tmp_path):
 def test_missing_collected_dir_exit_2(tmp_path):
     res = _invoke(tmp_path / "没有这个文件夹", "--out", tmp_path / "out")
     assert res.exit_code == 2
-    assert "找不到文件夹" in res.output
+    assert f"找不到文件夹 {tmp_path / '没有这个文件夹'}。" in res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_relative_paths_are_shown_absolute(plan, tmp_path, monkeypatch):
+    _returns(plan, tmp_path / "collected")
+    monkeypatch.chdir(tmp_path)
+    res = _invoke("collected", "--out", "汇总", "--date", "2017-11-06")
+    assert res.exit_code == 0, res.output
+    assert f"汇总表：{tmp_path / '汇总' / '评分汇总表.xlsx'}" in res.output
+
+
+def test_empty_folder_warns_and_still_writes_the_summary(tmp_path):
+    (tmp_path / "collected").mkdir()
+    res = _invoke(tmp_path / "collected", "--out", tmp_path / "out", "--date", "2017-11-06")
+    assert res.exit_code == 0
+    assert f"警告：文件夹 {tmp_path / 'collected'} 是空的。" in res.stderr
+    ws = openpyxl.load_workbook(tmp_path / "out" / "评分汇总表.xlsx")["回收情况"]
+    assert ws["A2"].value.startswith("汇总时间：2017年11月06日")
 
 
 @pytest.mark.parametrize("content", [None, "id: [unclosed\n", "id: x\n"])

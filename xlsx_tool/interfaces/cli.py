@@ -14,54 +14,23 @@ from pathlib import Path
 import click
 
 from xlsx_tool import __version__
+from xlsx_tool.interfaces.click_zh import AtLeast, Day, Group
 
 
-class _ChineseHelp(click.HelpFormatter):
-    """click's help in Chinese: headings and the usage prefix."""
-
-    HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
-
-    def write_usage(self, prog, args="", prefix=None):
-        super().write_usage(prog, args.replace("[OPTIONS]", "[选项]").replace("COMMAND [ARGS]...", "命令 [参数]..."),
-                            prefix="用法：")
-
-    def write_heading(self, heading):
-        super().write_heading(self.HEADINGS.get(heading, heading))
-
-
-click.Context.formatter_class = _ChineseHelp
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 HELP = click.help_option("-h", "--help", help="显示本帮助并退出。")
 PLAN_HELP = "方案文件（YAML）；不写则使用内置的 2017 年第三季度方案。"
+PLAN = click.option("--plan", "plan_file", type=click.Path(dir_okay=False), metavar="方案文件", help=PLAN_HELP)
+FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".zip", ".et")
 
 
-class _Date(click.ParamType):
-    """A day written 2017-11-06.  (click.DateTime parses with strptime, whose import alone costs 2 ms at every start.)"""
-
-    name = "日期"
-
-    def convert(self, value, param, ctx):
-        import datetime as dt
-
-        if isinstance(value, dt.date):
-            return value
-        text = str(value).strip()
-        try:
-            if len(text) == 10 and text[4] == text[7] == "-":
-                return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-        self.fail(f"“{value}”不是有效的日期，请写成 2017-11-06 这样的格式。", param, ctx)
-
-
-DATE = _Date()
+DATE = Day()
 
 
 class UserError(click.ClickException):
-    exit_code = 2
+    """A mistake in what the user asked for: a Chinese message (printed as 错误：…), exit code 2."""
 
-    def show(self, file=None):
-        click.echo(f"错误：{self.format_message()}", err=True)
+    exit_code = 2
 
 
 class WriteError(UserError):
@@ -72,7 +41,7 @@ def _plan(path):
     from xlsx_tool.plan import PlanError, load_plan
 
     try:
-        return load_plan(path)
+        return load_plan(Path(path).absolute() if path else None)
     except PlanError as e:
         raise UserError(str(e)) from None
 
@@ -91,9 +60,7 @@ def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb
     from xlsx_tool.reading.limits import MB, Limits
     from xlsx_tool.judging.merge import merge
 
-    src = Path(collected_dir)
-    if not src.is_dir():
-        raise UserError(f"找不到文件夹 {src}。请把交回的评分表放进该文件夹，或在命令后写明文件夹路径。")
+    src = _collected(collected_dir)
     limits = Limits(max_file_mb * MB, max_unzipped_mb * MB, max_cells)
     # counted only for a bar that someone sees: a second walk of 10,000 files is not free
     total = sum(1 for x in src.rglob("*") if x.is_file()) if sys.stderr.isatty() else 0
@@ -105,27 +72,55 @@ def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb
             bar.__exit__(None, None, None)
 
 
+def _collected(path) -> Path:
+    """The folder of returned forms, absolute; a file or a missing folder is a usage error that says what to do."""
+    src = Path(path).absolute()
+    if src.is_dir():
+        return src
+    if src.suffix.lower() in FORM_SUFFIXES and src.exists():
+        raise UserError(f"{src} 是一个文件，不是文件夹。这里要写存放交回评分表的文件夹："
+                        f"请把这个文件放进一个文件夹（例如 {src.parent / 'collected'}），再写那个文件夹。")
+    if src.exists():
+        raise UserError(f"{src} 是一个文件，不是文件夹。这里要写存放交回评分表的文件夹。")
+    raise UserError(f"找不到文件夹 {src}。请把交回的评分表放进该文件夹，或在命令后写明文件夹路径。")
+
+
+def _nothing_received(src: Path, files: int) -> str:
+    """Why a folder gave no returned form, and what it should hold."""
+    seen = "是空的" if not files else f"中有 {files} 个文件，但没有一份可用的评分表"
+    return (f"文件夹 {src} {seen}。这个文件夹应当存放各核查组交回的评分细则表"
+            f"（.xlsx、.xls、.ods 或 .zip，可以放在子文件夹中，文件名无所谓）；"
+            f"如果写错了文件夹，请在命令后写明正确的文件夹。")
+
+
+def _day(d, today=None) -> str:
+    """A date for a message: without the year only when it is this year's."""
+    import datetime as dt
+
+    return f"{d:%m月%d日}" if d.year == (today or dt.date.today()).year else f"{d:%Y年%m月%d日}"
+
+
 def _read_options(f):
     """The options merge and report share (same inputs, same limits)."""
     for opt in reversed([
-        click.argument("collected_dir", type=click.Path(), default="collected"),
-        click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP),
+        click.argument("collected_dir", type=click.Path(), default="collected", metavar="[收表文件夹]"),
+        PLAN,
         click.option("--date", "merged_on", type=DATE, help="汇总时间，默认今天（如 2017-11-06）。"),
-        click.option("--max-file-mb", type=click.IntRange(1), default=20, show_default=True, help="单个文件大小上限（MB）。"),
-        click.option("--max-unzipped-mb", type=click.IntRange(1), default=50, show_default=True,
+        click.option("--max-file-mb", type=AtLeast(1), default=20, show_default=True, help="单个文件大小上限（MB）。"),
+        click.option("--max-unzipped-mb", type=AtLeast(1), default=50, show_default=True,
                      help="单个文件解压后大小上限（MB）。"),
-        click.option("--max-cells", type=click.IntRange(1000), default=200_000, show_default=True,
+        click.option("--max-cells", type=AtLeast(1000), default=200_000, show_default=True,
                      help="单个文件读取的单元格上限。"),
     ]):
         f = opt(f)
     return f
 
 
-def _out_dir(path) -> Path:
-    """An output folder: it may not exist yet, but it must not be a file."""
-    out = Path(path)
+def _out_dir(path, how="请用 --out 指定一个文件夹") -> Path:
+    """An output folder, absolute: it may not exist yet, but it must not be a file."""
+    out = Path(path).absolute()
     if out.exists() and not out.is_dir():
-        raise UserError(f"{out} 是一个文件，不是文件夹。请用 --out 指定一个文件夹。")
+        raise UserError(f"{out} 是一个文件，不是文件夹。{how}。")
     return out
 
 
@@ -140,7 +135,7 @@ def _write_guard(path: Path, write):
         raise WriteError(f"无法写入 {path}：{describe(e)}。") from None
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=Group, context_settings=CONTEXT)
 @HELP
 @click.version_option(__version__, "-V", "--version", message="xlsx-tool %(version)s", help="显示版本号并退出。")
 def cli():
@@ -148,12 +143,12 @@ def cli():
 
     \b
     常用步骤：
-      xlsx-tool plan check        检查核查方案
-      xlsx-tool generate          为每个被核查单位生成评分细则表（blank_forms/）
-      xlsx-tool status            收表进度：谁已交、谁未交
-      xlsx-tool merge             汇总交回的评分表（collected/ → output/评分汇总表.xlsx）
-      xlsx-tool report            起草简要核查报告（output/简要核查报告-*.docx）
-      xlsx-tool demo              用模拟数据演示全过程
+      xlsx-tool plan check  检查核查方案
+      xlsx-tool generate    为每个被核查单位生成评分细则表（blank_forms/）
+      xlsx-tool status      收表进度：谁已交、谁未交
+      xlsx-tool merge       汇总交回的评分表（collected/ → output/）
+      xlsx-tool report      起草简要核查报告（output/简要核查报告-*.docx）
+      xlsx-tool demo        用模拟数据演示全过程
     """
 
 
@@ -165,7 +160,7 @@ def plan():
 
 @plan.command("check", context_settings=CONTEXT)
 @HELP
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
+@PLAN
 def plan_check(plan_file):
     """检查方案中的问题：单位重复、数量不符、小计与各项之和不符等。
 
@@ -176,7 +171,8 @@ def plan_check(plan_file):
 
     p = _plan(plan_file)
     found = check_plan(p)
-    click.echo(f"方案：{p.title}（{p.source}）")
+    source = p.source.replace("（内置）", "内置方案 ")  # the embedded plan's label is itself bracketed
+    click.echo(f"方案：{p.title}（{source}）")
     click.echo(f"汇总单位 {len(p.summary_units)} 个，被核查单位 {len(p.units)} 个，评分项 {len(p.rubric.items)} 项。")
     for f in found:
         click.echo(f"  [{f.severity}] {f.message}")
@@ -187,7 +183,7 @@ def plan_check(plan_file):
 
 @plan.command("show", context_settings=CONTEXT)
 @HELP
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
+@PLAN
 def plan_show(plan_file):
     """显示方案概要：汇总单位、单位数、核查时间、评分细则。"""
     p = _plan(plan_file)
@@ -199,7 +195,8 @@ def plan_show(plan_file):
                f"{r.high_share.numerator}/{r.high_share.denominator}。")
     click.echo(f"\n汇总单位（{len(p.summary_units)} 个，共 {len(p.units)} 个被核查单位）：")
     for i, s in enumerate(p.summary_units, 1):
-        click.echo(f"{i:>3}. {s.name}  {len(s.units)} 个  {s.window[0]:%m-%d}～{s.window[1]:%m-%d}  {s.contacts}")
+        start, end = s.window
+        click.echo(f"{i:>3}. {s.name}  {len(s.units)} 个  {_day(start)}～{_day(end, start)}  {s.contacts}")
         click.echo("       " + "、".join(u.name for u in s.units))
     click.echo(f"\n评分细则（{len(p.rubric.items)} 项，各项合计 {p.rubric.total} 分"
                + (f"，印刷小计 {p.rubric.printed_total} 分" if p.rubric.printed_total is not None else "") + "）：")
@@ -211,11 +208,11 @@ def plan_show(plan_file):
 
 @cli.command(context_settings=CONTEXT)
 @HELP
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
-@click.option("--out", "out_dir", type=click.Path(), default="blank_forms", show_default=True,
+@PLAN
+@click.option("--out", "out_dir", type=click.Path(), default="blank_forms", show_default=True, metavar="文件夹",
               help="输出文件夹。")
 @click.option("--no-zip", is_flag=True, help="不生成每个汇总单位的 .zip 压缩包。")
-@click.option("--previous", "previous_file", type=click.Path(dir_okay=False),
+@click.option("--previous", "previous_file", type=click.Path(dir_okay=False), metavar="上季度汇总表",
               help="上季度的 评分汇总表.xlsx（merge 生成的）：把各单位上季度的扣分列为整改核查清单。")
 def generate(plan_file, out_dir, no_zip, previous_file):
     """为每个被核查单位生成评分细则表（.xlsx），每个汇总单位一个文件夹和一个 .zip。
@@ -233,12 +230,20 @@ def generate(plan_file, out_dir, no_zip, previous_file):
     if previous_file:
         from xlsx_tool.forms.previous import PreviousError, read_previous
 
+        prev_path = Path(previous_file).absolute()
+        try:  # opened here first: previous.py reports an OSError in English (its strerror)
+            prev_path.open("rb").close()
+        except OSError as e:
+            from xlsx_tool.errors_zh import describe
+
+            raise UserError(f"无法读取上季度汇总表 {prev_path}：{describe(e)}。"
+                            "请写 merge 生成的 评分汇总表.xlsx 的位置。") from None
         try:
-            prev = read_previous(previous_file, p)
+            prev = read_previous(prev_path, p)
         except PreviousError as e:
             raise UserError(str(e)) from None
         problems = prev.problems
-        click.echo(f"上季度汇总表：{previous_file}，{len(problems)} 个单位有上季度问题，"
+        click.echo(f"上季度汇总表：{prev_path}，{len(problems)} 个单位有上季度问题，"
                    f"共 {sum(len(v) for v in problems.values())} 条。")
         if prev.unknown:
             click.echo(f"  以下单位不在本期方案中，其上季度问题未列入：{'、'.join(prev.unknown)}")
@@ -262,17 +267,17 @@ def generate(plan_file, out_dir, no_zip, previous_file):
 @cli.command(context_settings=CONTEXT)
 @HELP
 @_read_options
-@click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True,
+@click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True, metavar="文件夹",
               help="输出文件夹；汇总表写为其中的 评分汇总表.xlsx。")
 @click.option("--json", "as_json", is_flag=True, help="把结果以 JSON 输出到标准输出（同时仍写汇总表）。")
 def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, max_unzipped_mb, max_cells):
-    """汇总 COLLECTED_DIR（默认 collected/）中交回的评分表，生成 评分汇总表.xlsx。
+    """汇总收表文件夹（默认 collected/）中交回的评分表，生成 评分汇总表.xlsx。
 
     读取文件夹及子文件夹中的 .xlsx、.xlsm、.xls、.ods 和 .zip；按表内记录的单位识别，
-    与文件名无关。每个得分都按扣分重新计算，并检查评分规则。结果写入 OUT/评分汇总表.xlsx，
-    每个文件是否采用、为何拒收都列在“文件清单”中。
+    与文件名无关。每个得分都按扣分重新计算，并检查评分规则。结果写入输出文件夹（--out，默认 output/）
+    中的 评分汇总表.xlsx，每个文件是否采用、为何拒收都列在“文件清单”中。
 
-    有错误的汇总单位各得到一份退回修改清单（OUT/退回修改清单/），写明单位、单元格、问题和应当如何填写。
+    有错误的汇总单位各得到一份退回修改清单（输出文件夹中的 退回修改清单/），写明单位、单元格、问题和应当如何填写。
 
     退出码：0 无错误；1 发现错误（汇总表照常生成）；2 用法或方案错误；3 无法写入输出。
     """
@@ -290,14 +295,14 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     _write_guard(out / FOLDER, lambda: lists.extend(write_lists(result, out)))
     errors = result.count(ERROR)
     if as_json:
-        out_stream = click.get_text_stream("stdout")
         # one line: json.dumps without indent is the C encoder, four times faster than json.dump
         # (10,000 units: 0.5 s instead of 2 s); read it with a program (jq, Python), not by eye
         import json
 
-        out_stream.write(json.dumps(to_json(result), ensure_ascii=False))
-        out_stream.write("\n")
+        click.echo(json.dumps(to_json(result), ensure_ascii=False))
     say = (lambda m: click.echo(m, err=True)) if as_json else click.echo
+    if not result.received:
+        click.echo(f"警告：{_nothing_received(Path(result.collected), len(result.files))}", err=True)
     say(f"收到评分表 {result.received}/{result.expected} 份（共读取 {len(result.files)} 个文件）；"
         f"错误 {errors} 条，警告 {result.count(WARNING)} 条，提示 {result.count(INFO)} 条。")
     breaches = result.quota_breaches
@@ -317,7 +322,7 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
 @cli.command(context_settings=CONTEXT)
 @HELP
 @_read_options
-@click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True,
+@click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True, metavar="文件夹",
               help="输出文件夹；报告写为其中的 简要核查报告-<汇总单位>.docx 和 简要核查报告-汇总.docx。")
 def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, max_cells, out_dir):
     """根据交回的评分表起草简要核查报告（.docx）：每个汇总单位一份，另有一份汇总。
@@ -333,6 +338,9 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
     p = _plan(plan_file)
     out = _out_dir(out_dir)
     result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells)
+    if not result.received:  # a draft from nothing would be 23 pages of （待补充）
+        raise UserError(f"没有起草报告：{_nothing_received(Path(result.collected), len(result.files))}"
+                        "报告根据交回的评分表起草，请先收表。")
     paths: list[Path] = []
     _write_guard(out, lambda: (out.mkdir(parents=True, exist_ok=True), paths.extend(write_reports(result, out))))
     click.echo(f"已起草 {len(paths)} 份简要核查报告（收到评分表 {result.received}/{result.expected} 份），位于 {out}{os.sep}")
@@ -342,8 +350,8 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
 
 @cli.command(context_settings=CONTEXT)
 @HELP
-@click.argument("collected_dir", type=click.Path(), default="collected")
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help=PLAN_HELP)
+@click.argument("collected_dir", type=click.Path(), default="collected", metavar="[收表文件夹]")
+@PLAN
 @click.option("--date", "today", type=DATE, help="按这一天计算剩余天数，默认今天。")
 @click.option("--all", "show_all", is_flag=True, help="也列出已交齐的汇总单位的单位名单。")
 def status(collected_dir, plan_file, today, show_all):
@@ -357,18 +365,20 @@ def status(collected_dir, plan_file, today, show_all):
     from xlsx_tool.judging.merge import merge as run
 
     p = _plan(plan_file)
-    src = Path(collected_dir)
-    if not src.is_dir():
-        raise UserError(f"找不到文件夹 {src}。")
+    src = _collected(collected_dir)
     day = today or dt.date.today()
     result = run(p, src, today=day)
     left = (p.deadline - day).days
-    when = (f"距上报截止（{p.deadline:%m月%d日}）还有 {left} 天" if left > 0 else
-            "今天是上报截止日" if left == 0 else f"已超过上报截止日期（{p.deadline:%m月%d日}）{-left} 天")
+    deadline = _day(p.deadline, day)
+    when = (f"距上报截止（{deadline}）还有 {left} 天" if left > 0 else
+            "今天是上报截止日" if left == 0 else f"已超过上报截止日期（{deadline}）{-left} 天")
     click.echo(f"{p.period}：已收 {result.received}/{result.expected} 份，{when}。")
+    click.echo(f"收表文件夹：{src}")
+    if not result.received:
+        click.echo(f"提示：{_nothing_received(src, len(result.files))}")
     for i, s in enumerate(result.summaries, 1):
         su = s.summary
-        mark = "✓" if not s.missing else " "
+        mark = "√" if not s.missing else " "  # √ is in GBK (a Chinese Windows console); ✓ is not
         click.echo(f"{mark}{i:>3}. {su.name}  {len(s.rows)}/{len(su.units)}"
                    + (f"  拒收 {s.refused}" if s.refused else ""))
         if s.missing:
@@ -385,19 +395,19 @@ def status(collected_dir, plan_file, today, show_all):
 
 @cli.command(context_settings=CONTEXT)
 @HELP
-@click.argument("directory", type=click.Path(), default="demo")
-@click.option("--seed", type=int, default=2017, show_default=True, help="随机种子（相同种子得到相同的模拟数据）。")
+@click.argument("directory", type=click.Path(), default="demo", metavar="[文件夹]")
+@click.option("--seed", type=int, default=2017, show_default=True, metavar="整数", help="随机种子（相同种子得到相同的模拟数据）。")
 def demo(directory, seed):
     """用内置方案和模拟的交回表格演示全过程（生成 → 填写 → 汇总）。
 
-    在 DIRECTORY（默认 demo/）下生成 blank_forms/、collected/（模拟交回，含常见错误和缺交）
+    在给出的文件夹（默认 demo/）下生成 blank_forms/、collected/（模拟交回，含常见错误和缺交）
     和 output/（评分汇总表.xlsx、退回修改清单、简要核查报告初稿）。
     """
     from xlsx_tool.interfaces.demo import run_demo
     from xlsx_tool.findings import ERROR, WARNING
 
     p = _plan(None)
-    d = _out_dir(directory)
+    d = _out_dir(directory, "请在命令后写一个文件夹（例如 xlsx-tool demo 演示）")
     result = None
 
     def work():
@@ -415,10 +425,7 @@ def demo(directory, seed):
 
 def main():
     try:
-        cli(standalone_mode=True)
-    except KeyboardInterrupt:
-        click.echo("\n已中断。", err=True)
-        sys.exit(130)
+        cli(standalone_mode=True)  # usage errors and Ctrl+C are printed by click_zh.Group.main
     except Exception as e:  # noqa: BLE001 — users get a message, not a traceback
         if os.environ.get("XLSX_TOOL_DEBUG"):
             raise

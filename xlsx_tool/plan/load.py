@@ -39,9 +39,58 @@ def _parse(text: str, label: str):
     try:
         return yaml.load(text, Loader=_loader())
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else ""
-        raise PlanError(label, where, f"YAML 格式错误：{getattr(e, 'problem', e)}") from None
+        where, what = _yaml_problem(e, text)
+        raise PlanError(label, where, f"YAML 格式错误：{what}") from None
+
+
+# PyYAML's problem texts (libyaml's and the pure-Python loader's wording) and what they mean for
+# someone editing a plan in Notepad; the first that matches is used.
+_YAML_PROBLEMS = [
+    (("',' or ']'",), "方括号 [ ] 没有配对：缺少逗号或右方括号“]”"),
+    (("',' or '}'",), "花括号 { } 没有配对：缺少逗号或右花括号“}”"),
+    (("mapping values are not allowed",), "这里不能再有冒号：一行只写一个“名称: 值”；值里有冒号时，请把值用引号括起来"),
+    (("tab character",), "不能用 Tab 键缩进，请改用空格"),
+    (("did not find expected key", "expected <block end>"), "缩进没有对齐：同一层的各行应当用同样多的空格缩进"),
+    (("expected '-' indicator",), "列表中这一行缺少开头的“- ”，或者缩进没有对齐"),
+    (("node content",), "这里缺少内容：可能多了逗号、冒号，或者括号没有配对"),
+    (("undefined alias",), "用“*”引用了没有定义的名称；“*”开头的值请用引号括起来"),
+    (("duplicate anchor",), "用“&”定义的名称重复了；“&”开头的值请用引号括起来"),
+    (("unhashable key",), "名称（冒号前面的部分）不能是列表或花括号"),
+    (("constructor for the tag",), "不认识以“!”开头的标记：请去掉它，或者把这个值用引号括起来"),
+    (("unknown escape character",), "双引号里的反斜杠“\\”用法不对（Windows 路径请改用单引号括起来）"),
+    (("block scalar",), "“|”或“>”开头的多行文字格式不对"),
+]
+
+
+def _yaml_problem(e, text: str) -> tuple[str, str]:
+    """A YAML syntax error in Chinese: (line and column, what is wrong).  PyYAML's text is English."""
+    import yaml
+
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    if mark is not None:
+        line, col = mark.line, mark.column
+    else:  # a ReaderError: an unreadable character, known by its offset only
+        pos = min(getattr(e, "position", 0) or 0, len(text))
+        line = text.count("\n", 0, pos)
+        col = pos - (text.rfind("\n", 0, pos) + 1)
+    where = f"第{line + 1}行第{col + 1}列"
+    lines = text.splitlines()
+    here = lines[line][col:col + 1] if line < len(lines) else ""
+    problem = f"{getattr(e, 'problem', None) or ''} {getattr(e, 'context', None) or ''}"
+    if isinstance(e, yaml.reader.ReaderError):
+        what = f"有不能用的控制字符（代码 {getattr(e, 'character', 0):#x}），请删除它"
+    elif "cannot start any token" in problem:
+        what = ("不能用 Tab 键缩进，请改用空格" if here == "\t" else
+                f"“{here}”不能放在值的开头，请把这个值用引号括起来")
+    elif "end of stream" in problem and "quoted" in problem:
+        what = "引号没有配对：缺少结尾的引号"
+    else:
+        what = next((zh for keys, zh in _YAML_PROBLEMS if any(k in problem for k in keys)),
+                    "格式不对，请检查这一行和上一行的缩进、冒号、引号和括号")
+    start = getattr(e, "context_mark", None)
+    if start is not None and mark is not None and start.line != mark.line:
+        what += f"（有关的部分从第{start.line + 1}行第{start.column + 1}列开始）"
+    return where, what
 
 
 def _loader():

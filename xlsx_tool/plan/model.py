@@ -27,7 +27,7 @@ class PlanError(Exception):
 
     def __init__(self, file: str, field: str, problem: str):
         self.file, self.field, self.problem = file, field, problem
-        where = f"字段 {field}：" if field else ""
+        where = f"{field}，" if field.startswith("第") else f"字段 {field}：" if field else ""  # 第3行第5列: a place
         super().__init__(f"方案文件 {file} 有误：{where}{problem}")
 
 
@@ -74,7 +74,7 @@ class SummaryUnit(NamedTuple):
             parts.append(f"组长 {self.leader}")
         if self.liaison:
             parts.append(f"联络员 {self.liaison}")
-        return "；".join(parts) or "（方案未列联系人）"
+        return "；".join(parts) or "方案未列联系人"  # shown inside brackets by its users
 
 
 class Item(NamedTuple):
