@@ -97,9 +97,10 @@ def _work(i: int) -> list[FileRecord]:
 
 
 def read_all(plan: Plan, collected: Path, limits: Limits, workers: int | None = None,
-             progress: Callable[[int], None] | None = None) -> list[FileRecord]:
-    """Every file under `collected` as a record, in a stable order; on all cores when there are many."""
-    paths, problems = walk(collected)
+             progress: Callable[[int], None] | None = None, skip: tuple[Path, ...] = ()) -> list[FileRecord]:
+    """Every file under `collected` (but the folders in `skip`) as a record, in a stable order; on all
+    cores when there are many."""
+    paths, problems = walk(collected, skip)
     out = [read_source(p, plan, limits) for p in problems]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers > 1 and len(paths) >= PARALLEL_FROM:
@@ -125,6 +126,8 @@ def read_all(plan: Plan, collected: Path, limits: Limits, workers: int | None = 
 
 
 def merge(plan: Plan, collected: Path, limits: Limits = Limits(), workers: int | None = None,
-          progress: Callable[[int], None] | None = None, today: dt.date | None = None) -> MergeResult:
-    files = read_all(plan, Path(collected), limits, workers, progress)
+          progress: Callable[[int], None] | None = None, today: dt.date | None = None,
+          skip: tuple[Path, ...] = ()) -> MergeResult:
+    """`skip`: folders not to read, such as the merge's own output folder when it lies inside `collected`."""
+    files = read_all(plan, Path(collected), limits, workers, progress, skip)
     return decide(plan, files, str(collected), today or dt.date.today())

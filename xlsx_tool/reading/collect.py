@@ -80,16 +80,20 @@ def _classify(name: str) -> Source | None:
     return None
 
 
-def walk(root: Path) -> tuple[list[Path], list[Source]]:
+def walk(root: Path, skip: tuple[Path, ...] = ()) -> tuple[list[Path], list[Source]]:
     """Every entry under root that is not a folder (files, links, pipes…), in a stable order (what
     sorted(rglob) gives), links listed and not followed; and a refusal for each folder that could not
-    be opened (no permission, a path too long), so that nothing in it goes missing silently."""
+    be opened (no permission, a path too long), so that nothing in it goes missing silently.
+    Folders in `skip` (the merge's own output folder, when it lies inside) are not entered."""
     found: list[str] = []
     problems: list[Source] = []
     top = os.fspath(root)
+    skipped = {os.path.realpath(s) for s in skip}
     folders = [top]
     while folders:
         folder = folders.pop()
+        if skipped and folder != top and os.path.realpath(folder) in skipped:
+            continue
         try:
             with os.scandir(folder) as entries:
                 for e in entries:
