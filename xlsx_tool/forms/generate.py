@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlsx_tool.files import safe_filename, staged_dir, write_zip
-from xlsx_tool.forms.template import FormTemplate
 from xlsx_tool.forms.writer import FormEntries, build_form
 from xlsx_tool.plan import Plan, SummaryUnit, Unit, summary_folder  # noqa: F401  (re-exported)
 
@@ -38,11 +37,10 @@ def _write_summary_unit(plan: Plan, summary: SummaryUnit, stage: Path, folder: s
                         make_zip: bool, progress: Callable[[int], None] | None = None) -> list[str]:
     """One summary unit's forms and zip, written into the staging folder; returns the file names.
 
-    A summary unit is the unit of work: its template is built once, and no form's bytes outlive
-    their file, so memory stays flat however many units there are.
+    A summary unit is the unit of work; no form's bytes outlive their file, so memory stays flat
+    however many units there are.
     """
     (stage / folder).mkdir()
-    template = None
     names: list[str] = []
     taken: set[str] = set()
     for unit in summary.units:
@@ -50,11 +48,7 @@ def _write_summary_unit(plan: Plan, summary: SummaryUnit, stage: Path, folder: s
         if name.lower() in taken:  # two names that differ only in characters Windows forbids
             name = name.replace("-评分细则.xlsx", f"-{unit.code}-评分细则.xlsx")
         taken.add(name.lower())
-        if unit.name in entries or unit.name in problems:
-            data = build_form(plan, unit, entries.get(unit.name), problems.get(unit.name))
-        else:
-            template = template or FormTemplate(plan, summary)
-            data = template.render(unit)
+        data = build_form(plan, unit, entries.get(unit.name), problems.get(unit.name))
         (stage / folder / name).write_bytes(data)
         names.append(name)
         if progress:
