@@ -335,9 +335,11 @@ def _write_totals(ws, F: FormFormats, rows: Rows, plan: Plan, scores: list) -> N
 
 def _set_form_paper(ws, rows: Rows, plan: Plan, keep: list[tuple[int, int]], last_row: int) -> None:
     """A4 landscape, one page wide, the info line and headers on every page, and page breaks that keep
-    each category, the totals and each block below on one page."""
+    each category and each block below on one page; the totals stay with the last category."""
     n = len(plan.rubric.items)
-    keep = sorted(keep + [(L.subtotal_row(n), L.total_row(n))])
+    keep = sorted(keep)
+    last_category = max(r for r in keep if r[1] < L.subtotal_row(n))
+    keep[keep.index(last_category)] = (last_category[0], L.total_row(n))
     repeat = (L.ROW_INFO, L.ROW_HEADER)
     breaks = page_breaks(rows, last_row, keep, FORM_PAGE, repeat=repeat)
     set_page(ws, FORM_PAGE, last_row, L.LAST_COL, repeat=repeat, breaks=breaks)
