@@ -27,6 +27,7 @@ from xlsx_tool.forms.formats import DATE_FORMAT, FormFormats  # noqa: F401  (DAT
 from xlsx_tool.forms.guide import identity_values, write_guide_sheet, write_identity_sheet  # noqa: F401
 from xlsx_tool.forms.layout import FONT_PROPS  # noqa: F401  (re-exported)
 from xlsx_tool.forms.paper import FORM_PAGE, Rows, height_for, lines_needed, page_breaks, set_page
+from xlsx_tool.forms.worksheet import FormWorksheet
 from xlsx_tool.plan import Item, Plan, Unit
 
 TITLE_PT, INFO_PT, HEADER_PT, TOTAL_PT = 36, 24, 30, 22
@@ -109,7 +110,7 @@ def build_form(plan: Plan, unit: Unit, entries: FormEntries | None = None, probl
     )
     summary = plan.summary(unit.summary)
     F = FormFormats(wb)
-    ws = wb.add_worksheet(L.FORM_SHEET)
+    ws = wb.add_worksheet(L.FORM_SHEET, worksheet_class=FormWorksheet)
     _write_form_sheet(ws, F, plan, unit, summary, entries or FormEntries(), problems or [])
     write_guide_sheet(wb.add_worksheet(L.GUIDE_SHEET), F, plan, unit, summary, bool(problems))
     write_identity_sheet(wb.add_worksheet(L.IDENTITY_SHEET), plan, unit)
