@@ -663,10 +663,13 @@ def test_fonts_named_songti(books):
 def test_fonts_not_tied_to_theme(plan, generated):
     """A font with <scheme val="minor"/> is drawn in the theme's font (Calibri for Latin text in Excel),
     whatever its name says: every font must name 宋体 without a theme scheme."""
-    styles = zipfile.ZipFile(form_path(plan, generated[0], "州财政局")).read("xl/styles.xml").decode("utf-8")
-    fonts = re.findall(r"<font>(.*?)</font>", re.search(r"<fonts[^>]*>(.*?)</fonts>", styles).group(1))
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    styles = ElementTree.fromstring(zipfile.ZipFile(form_path(plan, generated[0], "州财政局")).read("xl/styles.xml"))
+    fonts = styles.find(f"{ns}fonts").findall(f"{ns}font")
     assert fonts
-    tied = [f for f in fonts if "<scheme " in f and 'val="none"' not in f]
+    for font in fonts:
+        assert font.find(f"{ns}name").get("val") == "宋体"
+    tied = [f for f in fonts if f.find(f"{ns}scheme") is not None and f.find(f"{ns}scheme").get("val") != "none"]
     assert tied == []
 
 

@@ -23,8 +23,8 @@ import xlsxwriter
 from xlsx_tool.decimals import as_cell
 from xlsx_tool.forms import layout as L
 from xlsx_tool.forms.blocks import write_rectify_block, write_test_block
-from xlsx_tool.forms.formats import DATE_FORMAT, FormFormats  # noqa: F401  (DATE_FORMAT re-exported)
-from xlsx_tool.forms.guide import identity_values, write_guide_sheet, write_identity_sheet  # noqa: F401
+from xlsx_tool.forms.formats import FormFormats
+from xlsx_tool.forms.guide import identity_values, write_guide_sheet, write_identity_sheet  # noqa: F401  (identity_values re-exported)
 from xlsx_tool.forms.layout import FONT_PROPS  # noqa: F401  (re-exported)
 from xlsx_tool.forms.paper import FORM_PAGE, Rows, height_for, lines_needed, page_breaks, set_page
 from xlsx_tool.forms.worksheet import FormWorksheet
@@ -122,6 +122,7 @@ def build_form(plan: Plan, unit: Unit, entries: FormEntries | None = None, probl
 @dataclass
 class _Below:
     """What the item rows need from the blocks below the table, and the rows those blocks take."""
+    test_item: Item | None = None
     test_cell: str | None = None
     test_ded: Decimal | None = None
     rect_item: Item | None = None
@@ -140,7 +141,7 @@ def _write_form_sheet(ws, F: FormFormats, plan: Plan, unit: Unit, summary, entri
     _write_info_line(ws, F, rows, unit, summary, entries.date)
     _write_header(ws, F, rows)
     below = _write_blocks_below(ws, F, rows, plan, entries, problems)
-    scores = [_write_item_row(ws, F, rows, plan, i, item, entries.items.get(item.seq, ItemEntry()), below)
+    scores = [_write_item_row(ws, F, rows, i, item, entries.items.get(item.seq, ItemEntry()), below)
               for i, item in enumerate(plan.rubric.items)]
     _write_reason_warning(ws, F, len(scores))
     keep = _write_categories(ws, F, rows, plan)
@@ -201,7 +202,8 @@ def _write_blocks_below(ws, F: FormFormats, rows: Rows, plan: Plan, entries: For
     """The knowledge test and the rectification checklist, written first: the item rows refer to them."""
     rules, n = plan.rules, len(plan.rubric.items)
     below = _Below(last_row=L.total_row(n))
-    if plan.item(rules.test_item):
+    below.test_item = plan.item(rules.test_item)
+    if below.test_item:
         below.test_cell, below.test_ded, block = write_test_block(ws, F, rows, plan, entries)
         below.keep.append(block)
         below.last_row = block[1]
@@ -214,7 +216,7 @@ def _write_blocks_below(ws, F: FormFormats, rows: Rows, plan: Plan, entries: For
     return below
 
 
-def _write_item_row(ws, F: FormFormats, rows: Rows, plan: Plan, index: int, item: Item, entry: ItemEntry,
+def _write_item_row(ws, F: FormFormats, rows: Rows, index: int, item: Item, entry: ItemEntry,
                     below: _Below) -> object:
     """One rubric item: its text, maximum, the three inputs and its score; returns the cached score."""
     row = L.item_row(index)
@@ -235,7 +237,8 @@ def _write_item_row(ws, F: FormFormats, rows: Rows, plan: Plan, index: int, item
         ws.write_formula(row, L.COL_SCORE, f"=MAX(0,{c_max}-{c_ded})", F.number, cached)
         return cached
     _write_deduction(ws, F, row, entry.deduction)
-    if below.test_cell and item.seq == plan.rules.test_item:
+    is_test = item is below.test_item
+    if is_test:
         # the inspector's deduction for study sessions plus the test's, capped at the item's limit
         cached = _cached_item_score(item, entry.deduction, below.test_ded)
         formula = f"=MAX(0,{c_max}-MIN({as_cell(item.limit)},{c_ded}+{below.test_cell}))"
@@ -243,7 +246,7 @@ def _write_item_row(ws, F: FormFormats, rows: Rows, plan: Plan, index: int, item
         cached = _cached_item_score(item, entry.deduction)
         formula = f"=MAX(0,{c_max}-{c_ded})"
     ws.write_formula(row, L.COL_SCORE, formula, F.number, cached)
-    _write_deduction_rules(ws, F, row, item, is_test=bool(below.test_cell) and item.seq == plan.rules.test_item)
+    _write_deduction_rules(ws, F, row, item, is_test)
     return cached
 
 
