@@ -270,3 +270,41 @@ def test_input_cells_marked_for_grey_scale(plan, printed):
         for col in (L.COL_TEXT, L.COL_MAX, L.COL_SCORE):
             c = ws.cell(L.item_row(i) + 1, col + 1)
             assert c.protection.locked and c.border.left.style == "thin", (c.coordinate, c.border.left.style)
+
+
+# --------------------------------------------------------------------------- the page-break rule itself
+
+
+def _rows(heights: list[float]):
+    import xlsxwriter
+
+    from xlsx_tool.forms.paper import Rows
+
+    ws = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True}).add_worksheet()
+    rows = Rows(ws)
+    for r, h in enumerate(heights):
+        rows.set(r, h)
+    return rows
+
+
+def test_page_breaks_keep_ranges_whole():
+    from xlsx_tool.forms.paper import FORM_PAGE, SAFETY_PT, page_breaks
+
+    quarter = (FORM_PAGE.body_pt - SAFETY_PT) // 3 * 0.75  # a quarter page, in whole pixels
+    rows = _rows([30, 30] + [quarter] * 8)  # two repeated rows, then eight quarter-page rows
+    # ranges of three rows: the first fits on page 1 with the repeated rows; the second does not
+    breaks = page_breaks(rows, 9, [(2, 4), (5, 7), (8, 9)], FORM_PAGE, repeat=(0, 1))
+    assert breaks == [5, 8]
+    # without ranges the rows simply fill the pages
+    assert page_breaks(rows, 9, [], FORM_PAGE, repeat=(0, 1)) == [5, 8]
+    assert page_breaks(rows, 9, [], FORM_PAGE) == [5, 9]
+
+
+def test_page_breaks_range_taller_than_a_page_is_not_pushed_to_a_new_page():
+    from xlsx_tool.forms.paper import FORM_PAGE, SAFETY_PT, page_breaks
+
+    body = FORM_PAGE.body_pt - SAFETY_PT
+    rows = _rows([30, 30, 100] + [body / 2] * 3 + [40])
+    # rows 3-5 (1.5 pages) cannot be kept whole: they follow row 2 instead of leaving page 1 almost empty
+    breaks = page_breaks(rows, 6, [(3, 5)], FORM_PAGE, repeat=(0, 1))
+    assert 3 not in breaks

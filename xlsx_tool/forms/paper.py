@@ -34,8 +34,10 @@ FOOTER = "&C第 &P 页，共 &N 页"
 
 
 def text_units(text: str, font_size: float = 10.5) -> float:
-    """Width of `text` in column units: 2 for a full-width (CJK) glyph, 1 for others, at 10.5pt."""
-    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
+    """Width of `text` in column units: 2 for a full-width (CJK) glyph, 1 for others, at 10.5pt.
+
+    East Asian "ambiguous" characters (“ ” · × ～ ①) count as wide: 宋体 draws them full-width."""
+    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WFA")
     return (2 * wide + (len(text) - wide)) * font_size / 10.5
 
 
