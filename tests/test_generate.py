@@ -663,10 +663,13 @@ def test_fonts_named_songti(books):
 def test_fonts_not_tied_to_theme(plan, generated):
     """A font with <scheme val="minor"/> is drawn in the theme's font (Calibri for Latin text in Excel),
     whatever its name says: every font must name 宋体 without a theme scheme."""
-    styles = zipfile.ZipFile(form_path(plan, generated[0], "州财政局")).read("xl/styles.xml").decode("utf-8")
-    fonts = re.findall(r"<font>(.*?)</font>", re.search(r"<fonts[^>]*>(.*?)</fonts>", styles).group(1))
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    styles = ElementTree.fromstring(zipfile.ZipFile(form_path(plan, generated[0], "州财政局")).read("xl/styles.xml"))
+    fonts = styles.find(f"{ns}fonts").findall(f"{ns}font")
     assert fonts
-    tied = [f for f in fonts if "<scheme " in f and 'val="none"' not in f]
+    for font in fonts:
+        assert font.find(f"{ns}name").get("val") == "宋体"
+    tied = [f for f in fonts if f.find(f"{ns}scheme") is not None and f.find(f"{ns}scheme").get("val") != "none"]
     assert tied == []
 
 
@@ -747,3 +750,28 @@ def test_generate_with_entries_fills_only_that_unit(tmp_path):
     other = CalamineWorkbook.from_path(str(out / "02-县卫生局直属机关党委" / "县中医院-评分细则.xlsx")) \
         .get_sheet_by_name("评分细则").to_python()
     assert other[9][6] == 100
+
+
+# --------------------------------------------------------------------------- the worksheet class's shortcut
+
+
+def test_form_worksheet_prepares_every_formula_as_xlsxwriter_does(plan):
+    """FormWorksheet skips XlsxWriter's future-function rewrite for the form's own formulas: for every
+    formula of a filled form (cells, validations, conditional formats) the result must be XlsxWriter's."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from xlsx_tool.forms.worksheet import FormWorksheet
+
+    entries = FormEntries(date=dt.date(2017, 10, 23), items={1: ItemEntry(reason="原因", deduction=2)},
+                          test=[("张三", 50)], rectified=[("已整改", "")])
+    wb = openpyxl.load_workbook(io.BytesIO(build_form(plan, plan.unit("州财政局"), entries, ["问题一", "问题二"])))
+    ws = wb[layout.FORM_SHEET]
+    formulas = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    formulas += ["=" + dv.formula1 for dv in ws.data_validations.dataValidation if dv.formula1]
+    formulas += ["=" + f for cf in ws.conditional_formatting for rule in cf.rules for f in rule.formula]
+    assert len(formulas) > 50
+    ours, theirs = FormWorksheet(), Worksheet()
+    for f in formulas + ["=XLOOKUP(A1,B:B,C:C)", "=SUM(A1:A3)+_xlfn.STDEV.S(A1:A3)", "{=SUM(A1:A3*B1:B3)}",
+                         "=FILTER(A1:A9,B1:B9>0)", "=STDEV.S(A1:A3)"]:
+        for expand in (False, True):
+            assert ours._prepare_formula(f, expand) == theirs._prepare_formula(f, expand), (f, expand)
