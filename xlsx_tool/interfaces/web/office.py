@@ -15,6 +15,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 from xlsx_tool.errors_zh import describe
 from xlsx_tool.files import safe_filename
@@ -166,7 +167,7 @@ class Office:
         return path if path is not None and path.is_file() else None
 
     def link(self, path: Path, label: str | None = None) -> dict:
-        return {"name": label or path.name, "url": f"download/{self.key(path)}/{path.name}"}
+        return {"name": label or path.name, "url": f"download/{self.key(path)}/{quote(path.name)}"}
 
     # ------------------------------------------------------------------ jobs
 
