@@ -157,10 +157,11 @@ class Office:
     def key(self, path: Path) -> str:
         """A download's id: only files the page produced or listed can be fetched, never a path from a request."""
         path = Path(path)
-        if path not in self._keys:
-            k = f"f{len(self._keys) + 1}"
-            self._keys[path], self._downloads[k] = k, path
-        return self._keys[path]
+        with self._save_lock:
+            if path not in self._keys:
+                k = f"f{len(self._keys) + 1}"
+                self._keys[path], self._downloads[k] = k, path
+            return self._keys[path]
 
     def download(self, key: str) -> Path | None:
         path = self._downloads.get(key)

@@ -9,6 +9,7 @@ const MAX_BYTES = Number(limitsMeta.dataset.maxBytes);
 const MAX_MB = limitsMeta.dataset.maxMb;
 const POLL_MS = 2000;
 const PARALLEL_UPLOADS = 4;
+const BATCH_FILES = 8;
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -41,16 +42,6 @@ async function post(url, body) {
   return fetch(url, { method: "POST", credentials: "same-origin", headers: CSRF, body });
 }
 
-// ------------------------------------------------------------------ tabs
-
-function show(view) {
-  for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("on", b.dataset.view === view);
-  for (const s of document.querySelectorAll("main .view")) s.classList.toggle("on", s.id === `view-${view}`);
-  if (location.hash !== `#${view}`) history.replaceState(null, "", `#${view}`);
-}
-
-for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => show(b.dataset.view));
-
 // ------------------------------------------------------------------ 收表进度
 
 let status = null;
@@ -78,7 +69,7 @@ function renderStatus(s) {
       el("td", {}, bar),
       el("td", { class: "num", text: u.refused || "" }),
       el("td", { class: "missing", text: done ? "已交齐" : u.missing.join("、") }),
-      el("td", { text: done ? "" : u.leader }),
+      el("td", { text: done ? "" : u.leader || (u.liaison ? "" : u.contacts) }),  // "（方案未列联系人）"
       el("td", { text: done ? "" : u.liaison })));
   });
   fill($("#summaries tbody"), rows);
@@ -151,21 +142,43 @@ function setVerdicts(item, verdicts) {
   updateVerdicts();
 }
 
-async function uploadOne(file, item) {
-  if (file.size > MAX_BYTES) {
-    setVerdicts(item, [{ ok: false, saved: "", file: "", text: `拒收：文件 ${(file.size / 1048576).toFixed(1)} MB，超过 ${MAX_MB} MB 的上限，未保存` }]);
-    return;
-  }
+function refuse(item, text) {
+  setVerdicts(item, [{ ok: false, saved: "", file: "", text }]);
+}
+
+// One request for a few files (at most BATCH_FILES, together at most the size limit).
+async function uploadBatch(batch) {
   const body = new FormData();
-  body.append("files", file, file.name);
+  for (const [file] of batch) body.append("files", file, file.name);
   try {
     const r = await post("api/upload", body);
     const data = await r.json().catch(() => ({}));
-    if (r.ok) setVerdicts(item, data.verdicts);
-    else setVerdicts(item, [{ ok: false, saved: "", file: "", text: `拒收：${data.error || `服务器拒绝（${r.status}）`}` }]);
+    if (r.ok) batch.forEach(([, item], i) => setVerdicts(item, data.files[i] || []));
+    else for (const [, item] of batch) refuse(item, `拒收：${data.error || `服务器拒绝（${r.status}）`}`);
   } catch (e) {
-    setVerdicts(item, [{ ok: false, saved: "", file: "", text: "上传失败：无法连接本页的程序。" }]);
+    for (const [, item] of batch) refuse(item, "上传失败：无法连接本页的程序。");
   }
+}
+
+function batches(pairs) {
+  const out = [];
+  let cur = [], bytes = 0;
+  for (const pair of pairs) {
+    const size = pair[0].size;
+    if (size > MAX_BYTES) {
+      refuse(pair[1], `拒收：文件 ${(size / 1048576).toFixed(1)} MB，超过 ${MAX_MB} MB 的上限，未保存`);
+      continue;
+    }
+    if (cur.length && (cur.length >= BATCH_FILES || bytes + size > MAX_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(pair);
+    bytes += size;
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
 
 function setProgress(box, done, total, label) {
@@ -178,14 +191,14 @@ async function upload(files) {
   files = Array.from(files);
   if (!files.length) return;
   const box = $("#upload-progress");
-  const queue = files.map((f) => [f, addRow(f)]);
-  let done = 0;
-  setProgress(box, 0, files.length, `正在上传 0/${files.length}`);
+  const queue = batches(files.map((f) => [f, addRow(f)]));
+  let done = files.length - queue.reduce((n, b) => n + b.length, 0);
+  setProgress(box, done, files.length, `正在上传 ${done}/${files.length}`);
   async function worker() {
     while (queue.length) {
-      const [f, item] = queue.shift();
-      await uploadOne(f, item);
-      done += 1;
+      const batch = queue.shift();
+      await uploadBatch(batch);
+      done += batch.length;
       setProgress(box, done, files.length, `正在上传 ${done}/${files.length}`);
     }
   }
@@ -328,7 +341,6 @@ $("#run-generate").addEventListener("click", () =>
 
 // ------------------------------------------------------------------ start
 
-show(["progress", "upload", "merge", "rankings", "forms"].includes(location.hash.slice(1)) ? location.hash.slice(1) : "progress");
 poll();
 setInterval(poll, POLL_MS);
 getJSON("api/forms").then((f) => renderZips(f.zips)).catch(() => {});
