@@ -150,15 +150,18 @@ def test_the_office_page(plan, tmp_path, shots):
                 {"name": "损坏的表.xlsx", "mimeType": XLSX_TYPE, "buffer": b"PK\x03\x04 not a workbook"},
                 {"name": "../../x.xlsx", "mimeType": XLSX_TYPE, "buffer": first.read_bytes()},
                 {"name": "CON.xlsx", "mimeType": XLSX_TYPE, "buffer": first.read_bytes()},
+                {"name": "~$州纪委监察局-评分细则.xlsx", "mimeType": XLSX_TYPE, "buffer": b"\x00" * 165},
             ])
-            expect(rows).to_have_count(134, timeout=WAIT)
+            expect(rows).to_have_count(135, timeout=WAIT)
             expect(page.locator("#verdicts .wait")).to_have_count(0, timeout=WAIT)
             collected = sorted(p.name for p in (folder / "collected").iterdir())
             assert f"{first.stem} (2).xlsx" in collected and "_CON.xlsx" in collected and "x.xlsx" in collected
             assert sorted(p.name for p in folder.iterdir()) == ["blank_forms", "collected", "output"]
             assert not (tmp_path / "x.xlsx").exists()
             expect(page.locator("#verdicts tbody tr", has_text="损坏的表.xlsx")).to_contain_text("拒收：")
-            expect(page.locator("#verdicts tbody tr", has_text=f"{first.stem} (2).xlsx")).to_contain_text("重复发送")
+            expect(page.locator("#verdicts tbody tr", has_text="~$州纪委")).to_contain_text("忽略：")
+            assert not any(n.startswith("~$") for n in collected)  # a lock file is not kept
+            expect(page.locator("#verdicts tbody tr", has_text=f"{first.stem} (2).xlsx")).to_contain_text("未计入：")
             expect(page.locator("#received")).to_have_text("130")
 
             # ---- a file copied by hand into collected/ counts without a reload

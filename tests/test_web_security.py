@@ -6,7 +6,9 @@ or a page on another site, can send) and, for the cross-site POST, from a real C
 
 from __future__ import annotations
 
+import http.client
 import http.server
+import signal
 import json
 import threading
 import time
@@ -192,3 +194,50 @@ def test_a_page_on_another_port_cannot_post(served):
         hostile.shutdown()
     assert _files(served.folder / "collected") == set()
     assert _files(served.folder / "output") == set()
+
+
+def test_a_taken_port_gives_another(tmp_path):
+    import socket
+
+    folder = office_folder(tmp_path / "office")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        s = Server(folder, "--port", str(port))  # the later --port wins over the helper's --port 0
+        try:
+            assert s.port != port
+            assert s.request("GET", "/api/status")[0] == 200
+        finally:
+            code, out = s.stop()
+    assert code == 0, out
+
+
+def test_another_address_is_announced(tmp_path):
+    """--host: a warning on stderr; the page answers to that address and still needs the token."""
+    import subprocess
+    import sys
+
+    folder = office_folder(tmp_path / "office")
+    exe = Path(sys.executable).with_name("xlsx-tool")
+    proc = subprocess.Popen([str(exe), "serve", str(folder), "--no-browser", "--port", "0", "--host", "127.0.0.2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    try:
+        for line in proc.stdout:
+            if line.startswith("http://"):
+                break
+        url = line.strip()
+        assert url.startswith("http://127.0.0.2:")
+        port = int(url.split(":")[2].split("/")[0])
+        conn = http.client.HTTPConnection("127.0.0.2", port, timeout=30)
+        conn.request("GET", "/api/status", headers={"Host": f"127.0.0.2:{port}"})
+        assert conn.getresponse().status == 401
+        conn = http.client.HTTPConnection("127.0.0.2", port, timeout=30)
+        token = url.split("token=")[1]
+        conn.request("GET", f"/api/status?token={token}", headers={"Host": f"127.0.0.2:{port}"})
+        assert conn.getresponse().status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "警告" in err and "127.0.0.2" in err

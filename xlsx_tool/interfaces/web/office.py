@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from xlsx_tool.errors_zh import describe
 from xlsx_tool.files import safe_filename
-from xlsx_tool.judging.merge import merge, read_source
+from xlsx_tool.judging.merge import IGNORED, merge, read_source
 from xlsx_tool.plan import Plan
 from xlsx_tool.reading.collect import WORKBOOK_SUFFIXES, list_files, sources_of, suffix_of
 from xlsx_tool.reading.limits import MB, Limits
@@ -117,9 +117,12 @@ class Office:
             path = self._save(base, data)
         except OSError as e:
             return [views.unsaved(name, f"无法保存到 {self.collected}：{describe(e)}")]
-        saved = path.name
-        return [views.verdict(name, saved, read_source(src, self.plan, self.limits))
-                for src in sources_of(self.collected, path, self.limits)]
+        records = [read_source(src, self.plan, self.limits) for src in sources_of(self.collected, path, self.limits)]
+        if records and all(r.status == IGNORED for r in records):
+            # a lock file (~$…) or a system file: the merge would skip it, so it need not stay in collected/
+            path.unlink(missing_ok=True)
+            return [views.unsaved(name, f"{r.reason}，未保存", "忽略") for r in records]
+        return [views.verdict(name, path.name, r) for r in records]
 
     def _save(self, base: str, data: bytes) -> Path:
         """Write to a temporary file outside collected/ (a half-written file is never read there), then

@@ -58,9 +58,9 @@ def verdict(original: str, saved: str, rec: FileRecord) -> dict:
     return {**out, "ok": True, "status": "收到", "errors": errors, "text": text}
 
 
-def unsaved(original: str, why: str) -> dict:
+def unsaved(original: str, why: str, word: str = "拒收") -> dict:
     return {"original": original, "saved": "", "file": "", "unit": "", "summary": "", "ok": False,
-            "status": "拒收", "text": f"拒收：{why}"}
+            "status": word, "text": f"{word}：{why}"}
 
 
 def merge_json(result: MergeResult, summary_files: list[dict], lists: list[dict], reports: list[dict]) -> dict:

@@ -103,12 +103,16 @@ $("#only-missing").addEventListener("change", () => status && renderStatus(statu
 const verdictRows = [];  // {row, verdicts}
 
 // The merge's last word on an uploaded file: the one chosen for its unit, a repeat, or set aside.
+// Returns [text, kind]: kind "ok" (counted), "warn" (a repeat or set aside), "bad" (refused).
 function finalText(v) {
   const f = v.file ? filesByName.get(v.file) : null;
-  if (!f || !v.ok) return v.text;
-  if (f.counted) return v.text.replace(/^收到：/, "采用：");
-  if (f.status) return `${f.status}：${f.reason}`;
-  return v.text;
+  if (!v.ok) return [v.text, "bad"];
+  if (!f) return [v.text, "ok"];
+  if (f.counted) return [v.text.replace(/^收到：/, "采用："), "ok"];
+  if (f.status.startsWith("重复")) return [`未计入：${f.reason}`, "warn"];
+  if (f.status.startsWith("未采用")) return [`未采用：${f.reason}（同一单位只采用一份）`, "warn"];
+  if (f.status) return [`${f.status}：${f.reason}`, "bad"];
+  return [v.text, "ok"];
 }
 
 function updateVerdicts() {
@@ -116,9 +120,8 @@ function updateVerdicts() {
     if (!item.verdicts) continue;
     const cell = item.row.querySelector(".verdict");
     const lines = item.verdicts.map((v) => {
-      const text = finalText(v);
-      const ok = v.ok && !/^(未采用|重复)/.test(text);
-      return el("div", { class: ok ? "ok" : "bad", text: (item.verdicts.length > 1 && v.file ? `${v.file}：` : "") + text });
+      const [text, kind] = finalText(v);
+      return el("div", { class: kind, text: (item.verdicts.length > 1 && v.file ? `${v.file}：` : "") + text });
     });
     cell.replaceChildren(...lines);
   }
