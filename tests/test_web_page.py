@@ -7,6 +7,7 @@ deductions typed in the forms (read with openpyxl, not with the tool's reader).
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import random
@@ -261,6 +262,21 @@ def test_the_office_page(plan, tmp_path, shots):
             with zipfile.ZipFile(dl.value.path()) as zf:
                 assert len(zf.namelist()) == len(plan.summary_units[0].units)
             _shot(page, shots, "5-forms", "forms")
+
+            # ---- drag and drop: a return dropped on the box is saved and counted like a chosen one
+            dropped = units[90]
+            data = R.build_form(plan, dropped, R.entries(date=plan.summary(dropped.summary).window[0]))
+            transfer = page.evaluate_handle(
+                """([name, b64]) => {
+                    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                    const d = new DataTransfer();
+                    d.items.add(new File([bytes], name));
+                    return d;
+                }""", [f"{dropped.name}（拖入）.xlsx", base64.b64encode(data).decode()])
+            page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+            expect(page.locator("#verdicts tbody tr", has_text="（拖入）")).to_contain_text(f"采用：{dropped.name}", timeout=WAIT)
+            expect(page.locator("#received")).to_have_text("132", timeout=WAIT)
+            assert (folder / "collected" / f"{dropped.name}（拖入）.xlsx").read_bytes() == data
             assert errors == []  # no script error, no policy violation in the console
             browser.close()
     finally:

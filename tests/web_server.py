@@ -15,7 +15,6 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -95,7 +94,3 @@ def chromium_path() -> str:
 
 def launch(p):
     return p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-
-
-def same_origin_path(url: str) -> str:
-    return urlsplit(url).path
