@@ -76,6 +76,8 @@ def test_writes_must_come_from_the_page(served, plan):
         {header: value, "Sec-Fetch-Site": "cross-site"},
         {header: value, "Sec-Fetch-Site": "same-site"},
     ]
+    for extra in ({"Sec-Fetch-Site": "same-site"}, {"Sec-Fetch-Site": "cross-site"}):  # reads too
+        assert served.request("GET", "/api/status", headers=extra)[0] == 403
     for extra in refused:
         status, _, _ = served.request("POST", "/api/upload", body, {**base, **extra})
         assert status == 403, extra
@@ -241,3 +243,25 @@ def test_another_address_is_announced(tmp_path):
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert "警告" in err and "127.0.0.2" in err
+
+
+def test_an_output_that_cannot_be_written_leaves_the_others(served, plan):
+    """评分汇总表.xlsx blocked (here: a folder of that name): the page says so and still offers the reports."""
+    header, value = served.csrf()
+    body, ctype = multipart([("a.xlsx", R.build_form(plan, plan.units[0], R.entries()))])
+    assert served.request("POST", "/api/upload", body, {"Content-Type": ctype, header: value})[0] == 200
+    (served.folder / "output" / "评分汇总表.xlsx").mkdir()
+    status, _, job = served.request("POST", "/api/job/merge", b"", {header: value})
+    assert status == 202
+    job = json.loads(job)
+    while job["state"] == "running":
+        time.sleep(0.1)
+        job = json.loads(served.request("GET", f"/api/job/{job['id']}")[2])
+    assert job["state"] == "done"
+    assert len(job["problems"]) == 1 and "无法写入" in job["problems"][0] and "评分汇总表.xlsx" in job["problems"][0]
+    downloads = job["result"]["downloads"]
+    assert downloads["summary"] == []
+    assert len(downloads["reports"]) == len(plan.summary_units) + 1
+    status, headers, data = served.request("GET", "/" + downloads["reports"][-1]["url"])
+    assert status == 200 and data[:2] == b"PK" and headers["content-disposition"].startswith("attachment;")
+    assert job["result"]["received"] == 1

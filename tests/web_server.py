@@ -7,7 +7,6 @@ its address is read from the line it prints; it is stopped with Ctrl-C (SIGINT) 
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import shutil
 import signal
@@ -29,9 +28,9 @@ class Server:
     def __init__(self, folder: Path, *args: str):
         self.folder = Path(folder)
         exe = Path(sys.executable).with_name("xlsx-tool")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # no PYTHONUNBUFFERED: the address must reach a pipe by itself (serve flushes it)
         self.proc = subprocess.Popen([str(exe), "serve", str(folder), "--no-browser", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
         self.lines = []
         for line in self.proc.stdout:  # blocks until the server prints its address (or exits)
             self.lines.append(line.rstrip("\n"))

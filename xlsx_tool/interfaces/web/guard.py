@@ -4,9 +4,10 @@
   a web site that points its own name at 127.0.0.1 (DNS rebinding) is refused.
 * Token: `?token=` on the first visit sets a cookie (HttpOnly, SameSite=Strict); every request
   needs one or the other.  Without it 401, with a wrong one 403, and no data either way.
-* A request that changes something (POST) must come from the page: same origin by Origin and
-  Sec-Fetch-Site when the browser sends them, and always the CSRF header the page's script sets
-  (a form on another site cannot set a header).  Pages on 127.0.0.1 at another port are the same
+* No request from another page is served (Sec-Fetch-Site cross-site or same-site).  A request that
+  changes something (POST) must come from the page: same origin by Origin and Sec-Fetch-Site when
+  the browser sends them, and always the CSRF header the page's script sets (a form on another
+  site cannot set a header).  Pages on 127.0.0.1 at another port are the same
   *site* (cookies go along) but not the same *origin*: this is what refuses them.
 * Every answer: a Content-Security-Policy without inline script, nosniff, no framing, no referrer.
 """
@@ -66,8 +67,8 @@ def _check():
     elif not _same(cookie, cfg["TOKEN"]):
         return _denied(403, "访问密钥已失效（程序可能已重新启动）。请用启动窗口中显示的新地址打开本页。")
     site = request.headers.get("Sec-Fetch-Site")
-    if site == "cross-site":
-        return _denied(403, "不接受来自其他网站的请求。")
+    if site in ("cross-site", "same-site"):  # another site, or another port of this machine: never the page
+        return _denied(403, "不接受来自其他网页的请求。")
     if request.method not in ("GET", "HEAD"):
         origin = request.headers.get("Origin")
         if site not in (None, "same-origin") or (origin is not None and origin.lower() != f"http://{request.host.lower()}"):
