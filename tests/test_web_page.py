@@ -131,7 +131,9 @@ def test_the_office_page(plan, tmp_path, shots):
             expect(page.locator("#verdicts .wait")).to_have_count(0, timeout=WAIT)
             expect(page.locator("#received")).to_have_text("130", timeout=WAIT)
             elapsed = time.monotonic() - started
-            print(f"\n130 uploads: every verdict and the new count shown after {elapsed:.2f} s")
+            expect(page.locator("#upload-progress")).to_contain_text("用时", timeout=WAIT)
+            print(f"\n130 uploads: every verdict and the new count shown {elapsed:.2f} s after set_input_files; "
+                  f"the page says: {page.locator('#upload-progress').inner_text()}")  # a figure, not a test
             table = page.eval_on_selector_all("#verdicts tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText))")
             expect(page.locator("#verdicts .verdict", has_text="收到：")).to_have_count(0, timeout=WAIT)  # merged: 采用
             table = page.eval_on_selector_all("#verdicts tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText))")

@@ -77,4 +77,12 @@ def create_app(office: Office, token: str) -> Flask:
     def not_found(_e):
         return jsonify({"error": "没有这个文件或页面。"}), 404
 
+    @app.errorhandler(405)
+    def wrong_method(_e):
+        return jsonify({"error": "本页不支持这种操作。"}), 405
+
+    @app.errorhandler(500)
+    def internal(_e):
+        return jsonify({"error": "程序内部错误。请把运行 xlsx-tool serve 的窗口中的信息发给技术人员。"}), 500
+
     return app

@@ -193,6 +193,7 @@ function setProgress(box, done, total, label) {
 async function upload(files) {
   files = Array.from(files);
   if (!files.length) return;
+  const started = performance.now();
   const box = $("#upload-progress");
   const queue = batches(files.map((f) => [f, addRow(f)]));
   let done = files.length - queue.reduce((n, b) => n + b.length, 0);
@@ -206,8 +207,9 @@ async function upload(files) {
     }
   }
   await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, files.length) }, worker));
-  setProgress(box, done, files.length, `已上传 ${done}/${files.length} 个文件`);
   await poll();  // the new counts now, not at the next tick
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  setProgress(box, done, files.length, `已上传 ${done}/${files.length} 个文件，用时 ${seconds} 秒`);
 }
 
 const input = $("#files");
