@@ -209,6 +209,7 @@ def test_a_taken_port_gives_another(tmp_path):
         s = Server(folder, "--port", str(port))  # the later --port wins over the helper's --port 0
         try:
             assert s.port != port
+            assert f"端口 {port} 已被占用，改用 {s.port}。" in s.lines
             assert s.request("GET", "/api/status")[0] == 200
         finally:
             code, out = s.stop()

@@ -59,6 +59,9 @@ def serve(folder, plan_file, port, host, no_browser, today):
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"警告：正在监听 {host}，局域网中的其他电脑也能打开本页（仍需访问密钥）。"
                    "只在确有需要时这样做，用完请按 Ctrl+C 停止。", err=True)
+    wanted = DEFAULT_PORT if port is None else port
+    if wanted and served.port != wanted:
+        click.echo(f"端口 {wanted} 已被占用，改用 {served.port}。")
     click.echo(f"方案：{p.title}")
     click.echo(f"文件夹：{root.resolve()}")
     click.echo("请用浏览器打开下面的地址（已自动打开的可忽略）；按 Ctrl+C 停止：")
