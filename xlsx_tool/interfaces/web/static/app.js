@@ -92,7 +92,9 @@ async function poll() {
       renderStatus(s);
     }
   } catch (e) {
-    $("#when").textContent = "无法连接本页的程序（可能已停止）。请重新运行 xlsx-tool serve。";
+    $("#when").textContent = ["401", "403"].includes(e.message)
+      ? "访问密钥已失效（程序已重新启动）：请用 xlsx-tool serve 窗口中显示的新地址重新打开本页。"
+      : "无法连接本页的程序（可能已停止）。请重新运行 xlsx-tool serve。";
   }
 }
 
