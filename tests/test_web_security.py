@@ -266,3 +266,23 @@ def test_an_output_that_cannot_be_written_leaves_the_others(served, plan):
     status, headers, data = served.request("GET", "/" + downloads["reports"][-1]["url"])
     assert status == 200 and data[:2] == b"PK" and headers["content-disposition"].startswith("attachment;")
     assert job["result"]["received"] == 1
+
+
+def test_a_zip_upload_gives_a_verdict_per_form(served, plan, tmp_path):
+    """A zip as e-mailed (GBK names on Chinese Windows): saved whole, one verdict per form inside."""
+    from xlsx_tool.files import write_zip
+
+    a, b = plan.units[0], plan.units[1]
+    archive = tmp_path / "第一核查组交回.zip"
+    write_zip(archive, [(f"{a.name}.xlsx", R.build_form(plan, a, R.entries())),
+                        (f"{b.name}.xlsx", R.build_form(plan, b, R.entries())), ("说明.txt", "见附件".encode())])
+    header, value = served.csrf()
+    body, ctype = multipart([(archive.name, archive.read_bytes())])
+    status, _, out = served.request("POST", "/api/upload", body, {"Content-Type": ctype, header: value})
+    assert status == 200
+    files = json.loads(out)["files"]
+    assert len(files) == 1 and [v["unit"] for v in files[0] if v["ok"]] == [a.name, b.name]
+    assert [v["status"] for v in files[0]] == ["收到", "收到", "忽略"]
+    assert files[0][2]["file"] == f"{archive.name}/说明.txt"
+    assert _files(served.folder / "collected") == {archive.name}
+    assert json.loads(served.request("GET", "/api/status")[2])["received"] == 2
