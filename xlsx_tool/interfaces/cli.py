@@ -282,17 +282,16 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     退出码：0 无错误；1 发现错误（汇总表照常生成）；2 用法或方案错误；3 无法写入输出。
     """
     from xlsx_tool.findings import ERROR, INFO, WARNING
-    from xlsx_tool.outputs.summary import SUMMARY_FILE, to_json, write_summary
+    from xlsx_tool.outputs.summary import SUMMARY_FILE, to_json
 
     p = _plan(plan_file)
     out = _out_dir(out_dir)
     result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells)
     target = out / SUMMARY_FILE
-    from xlsx_tool.outputs.corrections import FOLDER, write_lists
+    from xlsx_tool.interfaces.jobs import write_merge
+    from xlsx_tool.outputs.corrections import FOLDER
 
-    lists = []
-    _write_guard(target, lambda: (out.mkdir(parents=True, exist_ok=True), write_summary(result, target)))
-    _write_guard(out / FOLDER, lambda: lists.extend(write_lists(result, out)))
+    _, lists = write_merge(result, out, guard=_write_guard)
     errors = result.count(ERROR)
     if as_json:
         # one line: json.dumps without indent is the C encoder, four times faster than json.dump
@@ -333,7 +332,7 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
     退出码：0 无错误；1 评分表中有错误（报告照常生成）；2 用法或方案错误；3 无法写入输出。
     """
     from xlsx_tool.findings import ERROR
-    from xlsx_tool.outputs.report import write_reports
+    from xlsx_tool.interfaces.jobs import write_report
 
     p = _plan(plan_file)
     out = _out_dir(out_dir)
@@ -341,8 +340,7 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
     if not result.received:  # a draft from nothing would be 23 pages of （待补充）
         raise UserError(f"没有起草报告：{_nothing_received(Path(result.collected), len(result.files))}"
                         "报告根据交回的评分表起草，请先收表。")
-    paths: list[Path] = []
-    _write_guard(out, lambda: (out.mkdir(parents=True, exist_ok=True), paths.extend(write_reports(result, out))))
+    paths = write_report(result, out, guard=_write_guard)
     click.echo(f"已起草 {len(paths)} 份简要核查报告（收到评分表 {result.received}/{result.expected} 份），位于 {out}{os.sep}")
     click.echo("这些是初稿：“（待补充）”处须人工补充，数字以评分汇总表为准。")
     sys.exit(1 if result.count(ERROR) else 0)
@@ -421,6 +419,11 @@ def demo(directory, seed):
     click.echo(f"  汇总表：    {d / 'output' / '评分汇总表.xlsx'}")
     click.echo(f"  退回修改清单、简要核查报告（初稿）：{d / 'output'}")
     click.echo(f"  收到 {result.received}/{result.expected} 份；错误 {result.count(ERROR)} 条，警告 {result.count(WARNING)} 条。")
+
+
+from xlsx_tool.interfaces.serve_cmd import serve  # noqa: E402  (the page in the browser: its own module)
+
+cli.add_command(serve)
 
 
 def main():
