@@ -28,7 +28,7 @@ EXE = Path(sys.executable).with_name("xlsx-tool.exe" if os.name == "nt" else "xl
 # ASCII words a Chinese message may contain: the program's and its commands' names, formats and programs
 ALLOWED = {
     "xlsx", "tool", "xls", "xlsm", "ods", "zip", "docx", "yaml", "YAML", "JSON", "Tab", "Excel", "WPS", "Windows",
-    "blank_forms", "collected", "output", "demo", "jq",
+    "blank_forms", "collected", "output", "demo", "jq", "Ctrl",
 }
 # click's line joining: "发给各核查组。 一次运行" (the two spaces before click's "[默认：…]" are its layout)
 CJK_PUNCT_SPACE = re.compile(r"[，。、；：？！）”] +[^\s\[]")
