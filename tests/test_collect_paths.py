@@ -175,3 +175,17 @@ def test_lying_sizes_and_bombs_cannot_take_the_memory(plan, tmp_path):
         assert files[name]["status"] == REFUSED, (name, files.get(name))
     assert (tmp_path / "out" / "评分汇总表.xlsx").is_file()
     assert peak_kb < 300 * 1024, f"peak {peak_kb / 1024:.0f} MB"
+
+
+def test_merging_the_current_folder_does_not_read_its_own_output(plan, tmp_path):
+    """`xlsx-tool merge .` writes output/ inside the folder it reads: a second run must not take last
+    run's summary or correction lists for returns; and --json keeps standard output to the JSON alone."""
+    write_form(tmp_path, "州财政局.xlsx", plan, "州财政局")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "xlsx_tool", "merge", ".", "--json", "--date", TODAY]
+    for _ in range(2):
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+        assert run.returncode in (0, 1), run.stderr
+        result = json.loads(run.stdout)  # JSON alone on stdout
+        assert [f["file"] for f in result["files"]] == ["州财政局.xlsx"]
+    assert (tmp_path / "output" / "评分汇总表.xlsx").is_file()

@@ -55,8 +55,9 @@ def _progress(total: int, label: str):
     return bar, bar.update
 
 
-def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells):
-    """Read and judge every returned file, with a progress bar: what merge and report share."""
+def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out: Path | None = None):
+    """Read and judge every returned file, with a progress bar: what merge and report share.  The
+    output folder, when it lies inside the collected folder, is not read back as returns."""
     from xlsx_tool.reading.limits import MB, Limits
     from xlsx_tool.judging.merge import merge
 
@@ -66,7 +67,7 @@ def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb
     total = sum(1 for x in src.rglob("*") if x.is_file()) if sys.stderr.isatty() else 0
     bar, tick = _progress(total, "正在读取")
     try:
-        return merge(plan, src, limits, progress=tick, today=merged_on)
+        return merge(plan, src, limits, progress=tick, today=merged_on, skip=(out,) if out else ())
     finally:
         if bar:
             bar.__exit__(None, None, None)
@@ -284,14 +285,18 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     from xlsx_tool.findings import ERROR, INFO, WARNING
     from xlsx_tool.outputs.summary import SUMMARY_FILE, to_json
 
-    p = _plan(plan_file)
-    out = _out_dir(out_dir)
-    result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells)
-    target = out / SUMMARY_FILE
+    from contextlib import nullcontext, redirect_stdout
+
     from xlsx_tool.interfaces.jobs import write_merge
     from xlsx_tool.outputs.corrections import FOLDER
 
-    _, lists = write_merge(result, out, guard=_write_guard)
+    p = _plan(plan_file)
+    out = _out_dir(out_dir)
+    # with --json, standard output holds the JSON alone: whatever a library prints goes to stderr
+    with redirect_stdout(sys.stderr) if as_json else nullcontext():
+        result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out)
+        _, lists = write_merge(result, out, guard=_write_guard)
+    target = out / SUMMARY_FILE
     errors = result.count(ERROR)
     if as_json:
         # one line: json.dumps without indent is the C encoder, four times faster than json.dump
@@ -336,7 +341,7 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
 
     p = _plan(plan_file)
     out = _out_dir(out_dir)
-    result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells)
+    result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out)
     if not result.received:  # a draft from nothing would be 23 pages of （待补充）
         raise UserError(f"没有起草报告：{_nothing_received(Path(result.collected), len(result.files))}"
                         "报告根据交回的评分表起草，请先收表。")
