@@ -255,13 +255,18 @@ def open_book(data: bytes, suffix: str = "", limits: Limits = Limits()) -> Book:
     except ZipProblem as e:
         raise _zip_error(e) from None
     names = set(zf.parts)
+    if any(i.flag_bits & 0x1 for i in zf.parts.values()):  # a zip made with a password
+        raise BookError("file-encrypted", *_PASSWORD)
     if "mimetype" in names:
         return _open_odf(data, zf, names, limits)
     if "[Content_Types].xml" not in names:
         raise BookError("file-unreadable", "文件已损坏（缺少内容类型部分），Excel 和 WPS 也打不开", SAVE_AS_XLSX)
-    main = _scan(xmlscan.main_part, _member(zf, "_rels/.rels", limits)) if "_rels/.rels" in names else None
-    main = main if main in names and main.endswith(("workbook.xml", "workbook.bin")) else \
-        "xl/workbook.xml" if "xl/workbook.xml" in names else None
+    if "_rels/.rels" not in names:
+        raise BookError("file-unreadable", "文件已损坏（缺少包关系部分），Excel 和 WPS 也打不开", SAVE_AS_XLSX)
+    # the workbook part is where every writer puts it; only another place needs the package's relationships read
+    main = "xl/workbook.xml" if "xl/workbook.xml" in names else _scan(xmlscan.main_part, _member(zf, "_rels/.rels", limits))
+    if main not in names or not main.endswith(("workbook.xml", "workbook.bin")):
+        main = None
     if main is None:
         if "word/document.xml" in names:
             raise BookError("file-unsupported", "这是 Word 文档，不是 Excel 工作簿", "请对方发送评分表的 .xlsx 文件")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import xml.parsers.expat as expat
+from functools import lru_cache
 from typing import NamedTuple
 
 from xlsx_tool.forms.layout import col_index
@@ -145,6 +146,21 @@ def stretch(extent: list[int], row: int, col: int, rows: int = 1, cols: int = 1)
         extent[2], extent[3] = min(extent[2], col), max(extent[3], col + cols - 1)
 
 
+# SpreadsheetML's element names as expat gives them (namespace, separator, local name), in the usual
+# namespace and in Strict OOXML's: compared whole, a set lookup per element instead of splitting every name
+# (the sheet pass is most of the time spent on a return).
+_SHEET_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+
+
+def _names(local: str) -> frozenset[str]:
+    return frozenset(f"{ns}{_SEP}{local}" for ns in _SHEET_NS)
+
+
+_C, _ROW, _F, _V, _IS = map(_names, ("c", "row", "f", "v", "is"))
+_CONTENT = _F | _V | _IS
+
+
+@lru_cache(maxsize=8192)  # forms name the same few hundred cells in every return
 def _ref(ref: str) -> tuple[int, int] | None:
     """"F4" -> (3, 5); None for anything else."""
     i = 0
@@ -159,55 +175,60 @@ def _ref(ref: str) -> tuple[int, int] | None:
 def sheet_marks(data: bytes) -> SheetMarks:
     """The formula and error cells of one worksheet part, and the extent of its cells with content (a reader
     lays out that whole rectangle: one value at XFD1048576 would ask for 549 GB).  Cells without a
-    position follow the one before, as the format says.  Parsing stops at the end of <sheetData>."""
+    position follow the one before, as the format says.
+
+    Only the part up to the last "sheetData>" is fed to the parser: the cells are all inside <sheetData>,
+    and what follows it (formatting, validations) is most of a form's bytes.  (The cut only shortens the
+    input; a comment that mentions the tag after the real one merely makes it longer.)  The handlers run
+    for every element, so they do as little as they can: this pass is a large part of reading a return."""
     formulas: dict[tuple[int, int], str] = {}
     errors: dict[tuple[int, int], str] = {}
     values: dict[tuple[int, int], tuple[str, str]] = {}
-    extent: list[int] = []
-    state = {"row": -1, "col": -1, "key": None, "type": "n"}
+    filled: list[tuple[int, int]] = []  # cells with content, for the extent
+    row = col = -1
+    key: tuple[int, int] | None = None
+    kind = "n"
     text: list[str] = []
     p = _parser()
 
-    def collect(s):
-        text.append(s)
-
     def start(name, attrs):
-        local = _local(name)
-        if local == "c":
-            pos = _ref(attrs.get("r", ""))
-            if pos is None:
-                pos = (state["row"], state["col"] + 1)
-            state["row"], state["col"] = pos
-            state["key"], state["type"] = pos, attrs.get("t", "n")
-        elif local == "row":
-            r = attrs.get("r", "")
-            state["row"] = int(r) - 1 if r.isdigit() and r.isascii() else state["row"] + 1
-            state["col"] = -1
-        elif local in ("f", "v", "is") and state["key"] is not None:
-            stretch(extent, *state["key"])
-            if local != "is":  # an inline string's text is calamine's to read
+        nonlocal row, col, key, kind
+        if name in _C:
+            pos = _ref(attrs.get("r", "")) or (row, col + 1)
+            row, col = pos
+            key, kind = pos, attrs.get("t", "n")
+        elif name in _CONTENT:
+            if key is None:
+                return
+            filled.append(key)
+            if name not in _IS:  # an inline string's text is calamine's to read
                 text.clear()
-                p.CharacterDataHandler = collect
+                p.CharacterDataHandler = text.append
+                p.EndElementHandler = end_text
+        elif name in _ROW:
+            r = attrs.get("r", "")
+            row = int(r) - 1 if r.isdigit() and r.isascii() else row + 1
+            col = -1
 
-    def end(name):
-        local = _local(name)
-        if local == "f" and state["key"] is not None:
-            formulas[state["key"]] = "".join(text)
-        elif local == "v" and state["key"] is not None:
-            if state["type"] == "e":
-                errors[state["key"]] = "".join(text).strip() or "#N/A"
-            else:
-                values[state["key"]] = (state["type"], "".join(text))
-        elif local == "c":
-            state["key"] = None
-        elif local == "sheetData":
-            raise _Stop
-        if local in ("f", "v"):
-            p.CharacterDataHandler = None
+    def end_text(name):  # the end of the <f> or <v> being read
+        p.CharacterDataHandler = p.EndElementHandler = None
+        if name in _F:
+            formulas[key] = "".join(text)
+        elif kind == "e":
+            errors[key] = "".join(text).strip() or "#N/A"
+        else:
+            values[key] = (kind, "".join(text))
 
     p.StartElementHandler = start
-    p.EndElementHandler = end
-    _parse(p, data)
+    end = data.rfind(b"sheetData>")
+    try:
+        p.Parse(data[:end] if end > 0 else data, end <= 0)
+    except expat.ExpatError as e:
+        raise XmlProblem(f"工作簿内部数据格式错误（第 {e.lineno} 行）") from None
+    extent = []
+    if filled:
+        rows, cols = [k[0] for k in filled], [k[1] for k in filled]
+        extent = [min(rows), max(rows), min(cols), max(cols)]
     return SheetMarks(formulas, errors, extent, values)
 
 
