@@ -31,6 +31,8 @@ OTHER_DOCUMENTS = {".docx", ".doc", ".docm", ".dotx", ".pdf", ".wps", ".txt", ".
 ARCHIVES_UNREAD = {".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
 MAX_ZIP_DEPTH = 2
 ZIP_FACTOR = 4  # an archive may unpack to this many times the limit for one workbook
+MAIL_FACTOR = 2  # a saved e-mail may be this many times the limit: base64 makes an attachment 4/3 its size,
+#                  so a mail holding one workbook at the limit is still read (and each attachment checked)
 
 
 class Source(NamedTuple):
@@ -143,13 +145,14 @@ def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
         yield _refuse(name, "file-unsupported", st.st_mtime, why="不是普通文件（命名管道、设备等）",
                       todo="把评分表文件本身复制到收表文件夹")
         return
-    if st.st_size > limits.max_file_bytes:
+    cap = limits.max_file_bytes * (MAIL_FACTOR if suffix_of(name) == ".eml" else 1)
+    if st.st_size > cap:
         yield _refuse(name, "file-too-large", st.st_mtime,
-                      why=f"文件 {st.st_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB", option="--max-file-mb")
+                      why=f"文件 {st.st_size / MB:.1f} MB，超过 {cap / MB:.0f} MB", option="--max-file-mb")
         return
     try:
         with open(path, "rb") as f:
-            data = f.read(limits.max_file_bytes + 1)
+            data = f.read(cap + 1)
     except OSError as e:
         yield _refuse(name, "file-unreadable", st.st_mtime, why=describe(e), todo="请检查文件权限或是否被占用")
         return

@@ -55,9 +55,30 @@ def _sent(msg) -> dt.datetime | None:
 
 def _given_name(part) -> str | None:
     try:
-        return part.get_filename()
+        name = part.get_filename()
+        if name and "\ufffd" in name:
+            name = _raw_header_name(part) or name
+        return name
     except Exception:  # noqa: BLE001 — a malformed parameter: an attachment without a name
         return None
+
+
+def _raw_header_name(part) -> str | None:
+    """The name in a header written as raw 8-bit bytes: policy.default has already replaced those
+    bytes by "�" in the parsed parameter (measured, Python 3.11/3.12), but the raw header keeps
+    them as surrogate escapes; decoded first, the header is then parsed by the email package."""
+    import email.message
+
+    for header in ("Content-Disposition", "Content-Type"):
+        raw = next((v for k, v in part.raw_items() if k.lower() == header.lower()), None)
+        if raw is None:
+            continue
+        plain = email.message.Message()
+        plain[header] = _raw_bytes_text(raw)
+        name = plain.get_filename()
+        if name and "\ufffd" not in name:
+            return name
+    return None
 
 
 def _file_name(part, index: int) -> str:
