@@ -163,3 +163,20 @@ def test_a_mail_saved_inside_a_zip_is_opened_too(plan, tmp_path):
     Path(folder / "邮件.zip").write_bytes(zipped([("信.eml", eml)]))
     result = merge(plan, folder, workers=1)
     assert [(f.name, f.status) for f in result.files] == [("邮件.zip/信.eml/州民政局.xlsx", COUNTED)]
+
+
+def test_outlook_bodies_are_not_attachments_and_forwarded_mails_give_theirs(plan):
+    """Outlook sends text and HTML bodies side by side; a mail forwarded "as attachment" is a
+    message/rfc822 part whose own attachments are the returns."""
+    inner = EmailMessage()
+    inner["From"] = "州农业委 <nyw@example.com>"
+    inner.set_content("评分表")
+    inner.add_alternative("<p>评分表</p>", subtype="html")
+    inner.add_attachment(b"inner", maintype="application", subtype="octet-stream", filename="州农业委.xlsx")
+    outer = EmailMessage()
+    outer["From"] = "第二核查组 <zu2@example.com>"
+    outer.set_content("转发")
+    outer.add_alternative("<p>转发</p>", subtype="html")
+    outer.add_attachment(inner)
+    got = read_eml(outer.as_bytes())
+    assert got.attachments == [("州农业委.xlsx", b"inner")]

@@ -238,7 +238,8 @@ def _blocks(grid: Grid, where: str, row_where: Callable[[int, int], str]) -> lis
 
 
 def tables_in_book(book) -> list[ReportedTable]:
-    """Every 附件3 block in every sheet of a `workbook.Book`, sheet by sheet, top to bottom."""
+    """Every 附件3 block in every sheet of a `workbook.Book`, sheet by sheet, top to bottom.
+    A sheet the reader refuses (too many cells) raises its `BookError`, as for a returned form."""
     out = []
     for name in book.sheet_names:
         sheet = book.sheet(name)
@@ -281,7 +282,11 @@ def tables_in_docx(data: bytes) -> list[ReportedTable]:
             n += 1
             where = f"表格{n}"
             lines = [t for t in before if t.strip()][-LOOK_ABOVE:]
-            out.extend(_blocks(_docx_grid(block, lines), where, lambda r, c, w=where: f"{w}第{r + 1}行"))
+            try:
+                grid = _docx_grid(block, lines)
+            except Exception:  # noqa: BLE001 — a table python-docx cannot lay out (irregular rows): skipped
+                grid = {}
+            out.extend(_blocks(grid, where, lambda r, c, w=where: f"{w}第{r + 1}行"))
             before = []
         else:
             before.append(safe_text(block.text))
