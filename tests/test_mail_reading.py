@@ -180,3 +180,16 @@ def test_outlook_bodies_are_not_attachments_and_forwarded_mails_give_theirs(plan
     outer.add_attachment(inner)
     got = read_eml(outer.as_bytes())
     assert got.attachments == [("州农业委.xlsx", b"inner")]
+
+
+def test_a_damaged_mail_is_accounted_for(plan, tmp_path):
+    """Bytes that are no mail, a date no one can read: an ignored source with the reason, never a crash."""
+    folder = tmp_path / "collected"
+    folder.mkdir()
+    (folder / "坏.eml").write_bytes(bytes(range(256)) * 8)
+    (folder / "日期.eml").write_bytes(mail_utf8([("州水利局.xlsx", build_form(plan, "州水利局"))], date="下周五"))
+    assert read_eml((folder / "日期.eml").read_bytes()).sent is None
+    result = merge(plan, folder, workers=1)
+    by_name = {f.name: (f.status, f.reason) for f in result.files}
+    assert by_name["坏.eml"][0] == IGNORED and "邮件中没有附件" in by_name["坏.eml"][1]
+    assert by_name["日期.eml/州水利局.xlsx"][0] == COUNTED
