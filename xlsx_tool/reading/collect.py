@@ -3,7 +3,8 @@
 Whatever is in the folder, each entry ends as a source or a refusal with a reason: a folder that
 cannot be opened, a link that leads outside or round in a circle, a named pipe, a name that is not
 valid UTF-8 (shown with "�", still read).  Zip archives (as e-mailed, member names possibly GBK) are
-opened in memory and each member becomes a source named "archive.zip/member".  A file's kind is told
+opened in memory and each member becomes a source named "archive.zip/member"; a saved e-mail (.eml)
+gives one source per attachment, "信.eml/附件名.xlsx", tagged with its sender and time.  A file's kind is told
 from its content, not its name.  Nothing under the folder is ever written to.
 """
 
@@ -26,10 +27,12 @@ WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db"}
 # Documents people attach beside the forms: never read as workbooks, whatever their content.
 OTHER_DOCUMENTS = {".docx", ".doc", ".docm", ".dotx", ".pdf", ".wps", ".txt", ".rtf", ".pptx", ".ppt", ".csv",
-                   ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".htm", ".html", ".eml", ".msg", ".xml"}
+                   ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".htm", ".html", ".msg", ".xml"}
 ARCHIVES_UNREAD = {".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
 MAX_ZIP_DEPTH = 2
 ZIP_FACTOR = 4  # an archive may unpack to this many times the limit for one workbook
+MAIL_FACTOR = 2  # a saved e-mail may be this many times the limit: base64 makes an attachment 4/3 its size,
+#                  so a mail holding one workbook at the limit is still read (and each attachment checked)
 
 
 class Source(NamedTuple):
@@ -39,6 +42,7 @@ class Source(NamedTuple):
     # when data is None the source is refused or ignored:
     code: str = ""
     params: dict | None = None
+    mail: tuple[str, str] | None = None  # (sender, sent "2017-11-03 14:20" or "") for what came in an e-mail
 
     @property
     def suffix(self) -> str:
@@ -141,13 +145,14 @@ def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
         yield _refuse(name, "file-unsupported", st.st_mtime, why="不是普通文件（命名管道、设备等）",
                       todo="把评分表文件本身复制到收表文件夹")
         return
-    if st.st_size > limits.max_file_bytes:
+    cap = limits.max_file_bytes * (MAIL_FACTOR if suffix_of(name) == ".eml" else 1)
+    if st.st_size > cap:
         yield _refuse(name, "file-too-large", st.st_mtime,
-                      why=f"文件 {st.st_size / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB", option="--max-file-mb")
+                      why=f"文件 {st.st_size / MB:.1f} MB，超过 {cap / MB:.0f} MB", option="--max-file-mb")
         return
     try:
         with open(path, "rb") as f:
-            data = f.read(limits.max_file_bytes + 1)
+            data = f.read(cap + 1)
     except OSError as e:
         yield _refuse(name, "file-unreadable", st.st_mtime, why=describe(e), todo="请检查文件权限或是否被占用")
         return
@@ -157,6 +162,12 @@ def sources_of(root: Path, path: Path, limits: Limits) -> Iterator[Source]:
 def _sources(name: str, data: bytes, mtime: float, limits: Limits, depth: int) -> Iterator[Source]:
     """A file's bytes as sources: a workbook (told from its content), the members of an archive, or a refusal."""
     kind, suffix = sniff(data[:8]), suffix_of(name)
+    if suffix == ".eml":
+        if depth >= MAX_ZIP_DEPTH:
+            yield _refuse(name, "file-unsupported", mtime, why="邮件或压缩包嵌套过深", todo="请对方直接发送 .xlsx 文件")
+        else:
+            yield from _mail_sources(name, data, mtime, limits, depth + 1)
+        return
     if suffix in ARCHIVES_UNREAD:
         yield _refuse(name, "file-unsupported", mtime, why=f"{suffix} 压缩包无法读取",
                       todo="请对方改用 .zip 打包，或直接发送 .xlsx 文件")
@@ -171,6 +182,40 @@ def _sources(name: str, data: bytes, mtime: float, limits: Limits, depth: int) -
             yield from _expand_zip(name, data, mtime, limits, depth + 1)
         return
     yield Source(name, data, mtime)
+
+
+def _mail_sources(name: str, data: bytes, mtime: float, limits: Limits, depth: int) -> Iterator[Source]:
+    """A saved e-mail: one source per attachment, "信.eml/附件名.xlsx", each read like a file (a zip
+    expands, a .docx is ignored); every one carries (sender, sent).  A mail sent at a known time
+    gives its attachments that time: it is when the return was sent, whatever the .eml file's date."""
+    from xlsx_tool.reading.mail import read_eml, sent_text  # only when there is an e-mail: `email` is slow to load
+
+    try:
+        mail = read_eml(data)
+    except Exception as e:  # noqa: BLE001 — the email package rarely fails; if it does, say so for this file
+        yield _refuse(name, "file-unreadable", mtime, why=f"邮件无法解析：{type(e).__name__}", todo="请重新保存这封邮件")
+        return
+    tag = (mail.sender, sent_text(mail))
+    if mail.sent is not None:
+        try:
+            mtime = mail.sent.timestamp()
+        except (OverflowError, OSError, ValueError):
+            pass
+    if not mail.attachments:
+        yield _refuse(name, "file-ignored", mtime, why="邮件中没有附件")._replace(mail=tag)
+        return
+    for att_name, att in mail.attachments:
+        full = f"{name}/{att_name}"
+        early = _classify(full)
+        if early:
+            yield early._replace(mtime=mtime, mail=tag)
+        elif len(att) > limits.max_file_bytes:
+            yield _refuse(full, "file-too-large", mtime,
+                          why=f"附件 {len(att) / MB:.1f} MB，超过 {limits.max_file_bytes / MB:.0f} MB",
+                          option="--max-file-mb")._replace(mail=tag)
+        else:
+            for src in _sources(full, att, mtime, limits, depth):
+                yield src._replace(mail=src.mail or tag)
 
 
 def _is_workbook_zip(data: bytes) -> bool:
