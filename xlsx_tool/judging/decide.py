@@ -1,5 +1,6 @@
-"""From every file's record to the merge's result: copies counted once, one return chosen per unit,
-ranks, missing returns and the one-third rule per summary unit."""
+"""From every file's record to the merge's result: copies counted once, one return chosen per unit (a
+form before a summary made by this tool, before a hand-made 附件3), ranks, missing returns, the
+one-third rule and what each summary unit has sent up (its 评分汇总表, its 简要核查报告)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ import datetime as dt
 
 from xlsx_tool import findings as FX
 from xlsx_tool.decimals import as_text
-from xlsx_tool.judging.records import COPY, COUNTED, DUPLICATE, REFUSED, FileRecord, MergeResult, Row, SummaryResult
+from xlsx_tool.judging.records import (COPY, COUNTED, DUPLICATE, RECEIVED, REFUSED, REPORT, SUPERSEDED, FileRecord,
+                                       MergeResult, Row, SummaryResult)
+from xlsx_tool.judging.scoring import FORM, HAND_SUMMARY, TOOL_SUMMARY, Scored
 from xlsx_tool.plan import Plan
+
+EVIDENCE = {FORM: 0, TOOL_SUMMARY: 1, HAND_SUMMARY: 2}  # the lower, the more direct
 
 
 def drop_copies(files: list[FileRecord]) -> None:
@@ -63,21 +68,54 @@ def rank(rows: list[Row], order: dict[str, int], attr: str) -> list[Row]:
     return rows
 
 
-def summarise(plan: Plan, chosen: dict[str, FileRecord], files: list[FileRecord]
+def weigh(plan: Plan, forms: dict[str, FileRecord], files: list[FileRecord]
+          ) -> tuple[dict[str, tuple[Scored, str]], list[FX.Finding]]:
+    """Every unit's score from its most direct evidence: its chosen form, else a summary made by this
+    tool, else a hand-made 附件3 (the latest of a kind).  Any two sources that disagree on a score are
+    a finding naming both files."""
+    evidence: dict[str, list[tuple[Scored, FileRecord]]] = {}
+    for name, rec in forms.items():
+        evidence[name] = [(rec.scored, rec)]
+    summaries = [rec for rec in files if rec.scores and rec.status == RECEIVED]
+    for rec in sorted(summaries, key=lambda r: (-r.mtime, r.name)):  # the latest first among equals
+        for name, scored in rec.scores.items():
+            evidence.setdefault(name, []).append((scored, rec))
+    chosen: dict[str, tuple[Scored, str]] = {}
+    findings = []
+    used: set[int] = set()
+    for name, found in evidence.items():
+        best, best_rec = min(found, key=lambda e: EVIDENCE[e[0].source])  # stable: the latest of a kind
+        chosen[name] = (best, best_rec.name)
+        used.add(id(best_rec))
+        for scored, rec in found:
+            if rec is not best_rec and scored.score != best.score:
+                findings.append(FX.make("source-score-mismatch", file=best_rec.name, unit=name,
+                                        summary=best.unit.summary, score=as_text(best.score), other=rec.name,
+                                        other_score=as_text(scored.score), chosen=best.source))
+    for rec in summaries:
+        rec.status = COUNTED if id(rec) in used else SUPERSEDED
+    return chosen, findings
+
+
+def summarise(plan: Plan, chosen: dict[str, tuple[Scored, str]], files: list[FileRecord]
               ) -> tuple[list[SummaryResult], list[FX.Finding]]:
-    """Each summary unit's ranked rows, missing units and the one-third rule."""
+    """Each summary unit's ranked rows, missing units, the one-third rule and what it sent up."""
     order = {u.name: i for i, u in enumerate(plan.units)}
     refused: dict[str, int] = {}
+    sent_up: dict[str, tuple[list[str], list[str]]] = {s.name: ([], []) for s in plan.summary_units}
     for rec in files:
         if rec.status == REFUSED and rec.summary:
             refused[rec.summary] = refused.get(rec.summary, 0) + 1
+        if rec.status in (RECEIVED, COUNTED, SUPERSEDED) and rec.covers:
+            for name in rec.covers:
+                sent_up[name][rec.kind == REPORT].append(rec.name)
     rules = plan.rules
     summaries, findings = [], []
     for s in plan.summary_units:
-        rows = rank([Row(u, chosen[u.name].scored, chosen[u.name].name) for u in s.units if u.name in chosen], order, "rank")
+        rows = rank([Row(u, *chosen[u.name]) for u in s.units if u.name in chosen], order, "rank")
         high = [r for r in rows if r.scored.score >= rules.high_score]
         sr = SummaryResult(s, rows, [u for u in s.units if u.name not in chosen], refused.get(s.name, 0), high,
-                           rules.quota(len(s.units)))
+                           rules.quota(len(s.units)), *sent_up[s.name])
         summaries.append(sr)
         if not sr.has_returns:
             findings.append(FX.make("summary-no-returns", summary=s.name, count=len(s.units)))
@@ -93,9 +131,10 @@ def summarise(plan: Plan, chosen: dict[str, FileRecord], files: list[FileRecord]
 
 def decide(plan: Plan, files: list[FileRecord], collected: str, today: dt.date) -> MergeResult:
     drop_copies(files)
-    chosen, duplicates = choose(plan, files)
+    forms, duplicates = choose(plan, files)
+    chosen, disagreements = weigh(plan, forms, files)
     # a set-aside duplicate's own findings no longer matter
-    findings = duplicates + [f for rec in files if rec.status != DUPLICATE for f in rec.findings]
+    findings = duplicates + [f for rec in files if rec.status != DUPLICATE for f in rec.findings] + disagreements
     summaries, per_summary = summarise(plan, chosen, files)
     order = {u.name: i for i, u in enumerate(plan.units)}
     ranking = rank([r for s in summaries for r in s.rows], order, "rank_all")

@@ -17,11 +17,12 @@ from pathlib import Path
 from xlsx_tool import findings as FX
 from xlsx_tool.judging.decide import decide
 from xlsx_tool.judging.identify import identify, refuse
-from xlsx_tool.judging.records import (COPY, COUNTED, DUPLICATE, IGNORED, REFUSED, FileRecord, MergeResult, Row,
-                                       SummaryResult)
-from xlsx_tool.judging.scoring import score_form
+from xlsx_tool.judging.records import (COPY, COUNTED, DUPLICATE, IGNORED, RECEIVED, REFUSED, REPORT, FileRecord,
+                                       MergeResult, Row, SummaryResult)
+from xlsx_tool.judging.scoring import FORM, score_form
+from xlsx_tool.judging.summaries import read_hand_tables, read_tool_summary
 from xlsx_tool.plan import Plan
-from xlsx_tool.reading.collect import Source, sources_of, walk
+from xlsx_tool.reading.collect import DOCUMENTS, Source, sources_of, walk
 from xlsx_tool.reading.form import read_form
 from xlsx_tool.reading.limits import Limits
 from xlsx_tool.reading.workbook import BookError, open_book
@@ -35,6 +36,8 @@ PARALLEL_FROM = 300  # files; below this a process pool costs more than it saves
 def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
     """Read, identify and score one source; any problem is a refusal, never an exception."""
     rec = FileRecord(src.name, mtime=src.mtime)
+    if src.mail:
+        rec.sender, rec.sent = src.mail
     if src.data is None:
         f = FX.make(src.code, file=src.name, **(src.params or {}))
         rec.findings.append(f)
@@ -44,12 +47,20 @@ def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
     rec.size = len(src.data)
     rec.sha256 = sha256(src.data).hexdigest()
     try:
+        if src.suffix in DOCUMENTS:
+            return _read_document(src, plan, rec)
         book = open_book(src.data, src.suffix, limits)
         if book.has_macros:
             rec.findings.append(FX.make("file-macro", file=src.name))
+        try:
+            form = read_form(book)
+        except BookError as e:
+            if e.code == "file-not-form" and _read_summary(book, plan, rec):
+                return rec
+            raise
         if book.kind in ("xls", "xlsb"):
             rec.findings.append(FX.make("file-formulas-unknown", file=src.name, kind=f".{book.kind}"))
-        form = read_form(book)
+        rec.kind = FORM
         unit = identify(form, plan, rec)
         if unit is None:
             return rec
@@ -70,6 +81,47 @@ def read_source(src: Source, plan: Plan, limits: Limits) -> FileRecord:
                                    why=f"读取时出现意外错误：{type(e).__name__}", todo="请把此文件交给技术人员检查"))
     rec.scored = scored
     rec.findings.extend(scored.findings)
+    return rec
+
+
+def _read_summary(book, plan: Plan, rec: FileRecord) -> bool:
+    """A summary unit's 评分汇总表 (made by this tool, or typed by hand) instead of a form: True if it is one."""
+    from xlsx_tool.reading.annex3 import tables_in_book
+
+    tables = tables_in_book(book)
+    if read_tool_summary(book, tables, plan, rec):
+        pass
+    elif any(t.rows for t in tables):
+        read_hand_tables(tables, plan, rec)
+    else:
+        return False
+    if FX.count(rec.findings, FX.ERROR) and not rec.scores:
+        rec.status, rec.reason = REFUSED, next(f.message for f in rec.findings if f.severity == FX.ERROR)
+    else:
+        rec.status, rec.reason = RECEIVED, f"{rec.kind}（{'、'.join(rec.covers) or '未写明汇总单位'}，{len(rec.scores)} 个单位）"
+    return True
+
+
+def _read_document(src: Source, plan: Plan, rec: FileRecord) -> FileRecord:
+    """A Word document (or .doc/.pdf/.wps): a summary unit's 简要核查报告, a 附件3 typed as a Word table, or
+    neither (ignored, with the reason)."""
+    from xlsx_tool.reading.annex3 import tables_in_docx
+    from xlsx_tool.reading.reports import report_of
+
+    summary = report_of(src.name, src.data, plan)  # first: a report may hold a ranking table of its own
+    if summary is not None:
+        rec.kind, rec.covers = REPORT, [summary.name]
+        rec.status, rec.reason = RECEIVED, f"{summary.name}的简要核查报告"
+        return rec
+    tables = tables_in_docx(src.data) if src.suffix == ".docx" else []
+    if any(t.rows for t in tables):
+        read_hand_tables(tables, plan, rec)
+        rec.status, rec.reason = RECEIVED, f"{rec.kind}（{'、'.join(rec.covers) or '未写明汇总单位'}，{len(rec.scores)} 个单位）"
+        return rec
+    f = FX.make("file-ignored", file=src.name, why="既不是评分表或汇总表，也看不出是哪个汇总单位的简要核查报告"
+                                                   "（文件名或标题中应有汇总单位名称和“简要核查报告”）")
+    rec.findings.append(f)
+    rec.status, rec.reason = IGNORED, f.message
     return rec
 
 

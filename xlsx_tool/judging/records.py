@@ -11,6 +11,8 @@ from xlsx_tool.plan import Plan, SummaryUnit, Unit
 
 # a file's status, as 文件清单 shows it
 COUNTED, DUPLICATE, COPY, REFUSED, IGNORED = "采用", "未采用（同一单位另有采用的文件）", "重复发送（只计一次）", "拒收", "忽略"
+SUPERSEDED, RECEIVED = "未采用（各单位另有更直接的依据）", "已收到"
+REPORT = "简要核查报告"  # a FileRecord's kind for a summary unit's report
 
 
 @dataclass
@@ -27,6 +29,11 @@ class FileRecord:
     summary: str = ""
     scored: Scored | None = None
     findings: list[FX.Finding] = field(default_factory=list)
+    kind: str = ""  # what the file is: a form, a summary (FORM, TOOL_SUMMARY, HAND_SUMMARY of scoring), REPORT
+    sender: str = ""  # for what came in a saved e-mail: who sent it, and when
+    sent: str = ""
+    covers: list[str] = field(default_factory=list)  # a summary's or a report's summary units
+    scores: dict[str, Scored] = field(default_factory=dict)  # a summary's units, by name
 
     @property
     def errors(self) -> int:
@@ -52,6 +59,13 @@ class SummaryResult:
     refused: int
     high: list[Row]
     quota: int
+    summary_files: list[str] = field(default_factory=list)  # its 评分汇总表 as received (tool-made or hand-made)
+    report_files: list[str] = field(default_factory=list)  # its 简要核查报告 as received
+
+    @property
+    def summary_in(self) -> bool:
+        """Whether its 评分汇总表 came, or every one of its units' forms (from which the office makes it)."""
+        return bool(self.summary_files) or not self.missing
 
     @property
     def has_returns(self) -> bool:
@@ -86,3 +100,10 @@ class MergeResult:
     @property
     def quota_breaches(self) -> list[SummaryResult]:
         return [s for s in self.summaries if s.breach]
+
+    def routes(self) -> dict[str, int]:
+        """How many counted units came by each route (评分表, 本工具汇总表, 手工汇总表)."""
+        out: dict[str, int] = {}
+        for r in self.ranking:
+            out[r.scored.source] = out.get(r.scored.source, 0) + 1
+        return out

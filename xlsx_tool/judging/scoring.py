@@ -27,6 +27,9 @@ _DATE_TEXT = [
     re.compile(r"^(?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?$"),
 ]
 ZERO = Decimal(0)
+# the routes a unit's score can come by, in the order of evidence: a form beats a summary made by this
+# tool (its 扣分明细 lets every score be recomputed), which beats a hand-made 附件3 (taken as reported)
+FORM, TOOL_SUMMARY, HAND_SUMMARY = "评分表", "本工具汇总表", "手工汇总表"
 
 
 @dataclass(slots=True)
@@ -45,11 +48,13 @@ class ItemResult:
 @dataclass(slots=True)
 class Scored:
     unit: Unit
-    items: list[ItemResult]
+    items: list[ItemResult]  # empty for a score taken from a hand-made 附件3: no item is known
     raw_total: Decimal
     score: Decimal
     date: dt.date | None
     findings: list[FX.Finding] = field(default_factory=list)
+    source: str = FORM  # the route the score came by: FORM, TOOL_SUMMARY or HAND_SUMMARY
+    reported: tuple[str, str] | None = None  # (特色亮点, 扣分情况) as a hand-made 附件3 gives them
 
     @property
     def errors(self) -> int:

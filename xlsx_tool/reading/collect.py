@@ -25,8 +25,11 @@ from xlsx_tool.textnorm import safe_text
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db"}
-# Documents people attach beside the forms: never read as workbooks, whatever their content.
-OTHER_DOCUMENTS = {".docx", ".doc", ".docm", ".dotx", ".pdf", ".wps", ".txt", ".rtf", ".pptx", ".ppt", ".csv",
+# Word documents and the like: a summary unit's 简要核查报告 or a 附件3 typed in Word; passed on whole for
+# the merge to look at (never read as workbooks, whatever their content).
+DOCUMENTS = {".docx", ".doc", ".pdf", ".wps"}
+# Other documents people attach beside the forms: ignored, with the reason.
+OTHER_DOCUMENTS = {".docm", ".dotx", ".txt", ".rtf", ".pptx", ".ppt", ".csv",
                    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".htm", ".html", ".msg", ".xml"}
 ARCHIVES_UNREAD = {".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
 MAX_ZIP_DEPTH = 2
@@ -171,6 +174,9 @@ def _sources(name: str, data: bytes, mtime: float, limits: Limits, depth: int) -
     if suffix in ARCHIVES_UNREAD:
         yield _refuse(name, "file-unsupported", mtime, why=f"{suffix} 压缩包无法读取",
                       todo="请对方改用 .zip 打包，或直接发送 .xlsx 文件")
+        return
+    if suffix in DOCUMENTS:
+        yield Source(name, data, mtime)
         return
     if suffix not in WORKBOOK_SUFFIXES | {".zip"} and (suffix in OTHER_DOCUMENTS or kind == "other"):
         yield _refuse(name, "file-ignored", mtime, why=f"不是表格文件（{suffix or '无扩展名'}）")
