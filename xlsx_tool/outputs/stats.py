@@ -5,7 +5,7 @@ The pure functions (`score_distribution`, `item_stats`, `category_stats`,
 as the per-summary reports use them) and return plain records (NamedTuples), so tests and
 the report drafts use the same numbers as the sheet.
 
-`add_stats_sheet(wb, result)` adds the 统计分析 worksheet to an open `xlsx_book.Book`:
+`add_stats_sheet(wb, result)` adds the 统计分析 worksheet to an open XlsxWriter workbook:
 every number is written as a cell and every chart series
 refers to those cells (no literal data in the charts), so Excel, WPS and
 LibreOffice all draw them from the sheet and anyone can check the figures.
@@ -20,10 +20,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import NamedTuple
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from xlsx_tool.decimals import as_text
-from xlsx_tool.forms.layout import a1
 from xlsx_tool.judging.merge import MergeResult, Row
-from xlsx_tool.outputs.xlsx_book import PAGE_FOOTER
+from xlsx_tool.outputs.tables import page_setup, plain
 
 STATS_SHEET = "统计分析"
 ZERO = Decimal(0)
@@ -200,24 +201,19 @@ def overall_average(result: MergeResult, rows: list[Row] | None = None) -> Decim
 
 TABLE_COLS = 9  # the tables use columns A..I; J is a gap
 CHART_COL = 10  # charts start at column K
-CHART_COLS = 8  # …and span K..R
+CHART_COLS = 8  # …and span K..R: 8 columns of 68 px hold a chart 520 px wide, so the print area holds it
+CHART_COL_WIDTH = 9  # 9 width units = 68 px
 CHART_W = 520  # pixels
-COL_WIDTHS = (6, 26, 7, 7, 7, 7, 7, 7, 7, 1)  # A..J, in 宋体 10.5 character units (about 7.5 pt each)
-# Tables (about 620 pt) and charts (390 pt) side by side: about 1,010 pt; a landscape A4 page
-# prints 783 pt.  A fixed scale, not "fit to page": Excel ignores manual page breaks when fitting.
-PRINT_SCALE = 70
+COL_WIDTHS = (6, 26, 7, 7, 7, 7, 7, 7, 7, 1)  # A..J, in width units (a CJK glyph of 宋体 10.5 takes two)
+# Tables (624 px) and charts (544 px) side by side: 876 pt in Excel, a part at most about 560 pt tall;
+# an A4 page in landscape prints 784 x 509 pt inside its margins.  LibreOffice with a substitute for
+# 宋体 (fonts-wqy-zenhei) draws the same columns 1.26 times as wide (measured in its PDF): 1,100 pt,
+# so 68 % holds a part a page in both.  A fixed scale, not "fit to page": Excel ignores manual page
+# breaks when it fits.
+PRINT_SCALE = 68
+ROW_PX = 20  # a row of the default height
 GAP_PX = 12  # between stacked charts
 _CN = "一二三四五六七八九十"
-
-
-def _cell_value(v):
-    if v is None:
-        return None
-    if isinstance(v, Fraction):
-        return float(v)
-    if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() else float(v)
-    return v
 
 
 class _Series(NamedTuple):
@@ -230,60 +226,67 @@ class _Series(NamedTuple):
 class _Sheet:
     def __init__(self, wb, ws, name: str, draw: bool):
         self.wb, self.ws, self.name, self.draw = wb, ws, name, draw
-        f = dict(wb.styles.font)
-        self.font = f["font_name"]
-        cell = {**f, "border": 1, "valign": "vcenter"}
-        self.f_title = wb.add_format({**f, "bold": True, "font_size": 15, "align": "center", "valign": "vcenter"})
-        self.f_info = wb.add_format({**f, "valign": "top", "text_wrap": True})
-        self.f_heading = wb.add_format({**f, "bold": True, "font_size": 12, "valign": "vcenter"})
-        self.f_head = wb.add_format({**cell, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#F2F2F2"})
-        self.f_text = wb.add_format({**cell, "text_wrap": True})
-        self.f_center = wb.add_format({**cell, "align": "center"})
-        self.f_int = wb.add_format({**cell, "align": "center", "num_format": "0"})
-        self.f_num = wb.add_format({**cell, "align": "center", "num_format": "0.##"})
-        self.f_avg = wb.add_format({**cell, "align": "center", "num_format": "0.00"})
-        self.f_pct = wb.add_format({**cell, "align": "center", "num_format": "0.0%"})
-        self.f_bad = wb.add_format({**cell, "align": "center", "num_format": "0", "bold": True,
-                                    "font_color": "#C00000"})
+        self.font_base = {"name": "宋体", "charset": 134}  # charset 134: GB2312, as the cells' font
+        cell = {"border": 1, "valign": "vcenter"}
+        add = wb.add_format
+        self.f_title = add({"bold": True, "font_size": 15, "align": "center", "valign": "vcenter"})
+        self.f_info = add({"valign": "top", "text_wrap": True})
+        self.f_heading = add({"bold": True, "font_size": 12, "valign": "vcenter"})
+        self.f_head = add({**cell, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#F2F2F2"})
+        self.f_text = add({**cell, "text_wrap": True})
+        self.f_center = add({**cell, "align": "center"})
+        self.f_int = add({**cell, "align": "center", "num_format": "0"})
+        self.f_num = add({**cell, "align": "center", "num_format": "0.##"})
+        self.f_avg = add({**cell, "align": "center", "num_format": "0.00"})
+        self.f_pct = add({**cell, "align": "center", "num_format": "0.0%"})
+        self.f_bad = add({**cell, "align": "center", "num_format": "0", "bold": True, "font_color": "#C00000"})
+        self.f_border = add({"border": 1})
         self.row = 0
         self.breaks: list[int] = []
+        self.heights: dict[int, float] = {}  # row -> points, where not the default
+        self.blanks: list[str] = []  # table cells left without a record (see put)
 
-    def font_props(self, size: float, bold: bool = False, rotation: int | None = None):
-        from xlsx_tool.outputs.chart_xml import Font
+    def set_row(self, r: int, points: float) -> None:
+        self.ws.set_row(r, points)
+        self.heights[r] = points
 
-        return Font(self.font, size, bold, rotation)
+    def row_px(self, r: int) -> int:
+        return int(self.heights[r] * 4 / 3 + 0.5) if r in self.heights else ROW_PX
+
+    def font(self, size: float, bold: bool = False, rotation: int | None = None) -> dict:
+        return {**self.font_base, "size": size, "bold": bold, **({"rotation": rotation} if rotation else {})}
 
     def heading(self, text: str) -> None:
         if self.breaks or self.row > 3:
             self.breaks.append(self.row)
         self.ws.merge_range(self.row, 0, self.row, TABLE_COLS - 1, text, self.f_heading)
-        self.ws.set_row(self.row, 24)
+        self.set_row(self.row, 24)
         self.row += 1
 
     def put(self, r: int, c: int, v, fmt) -> None:
-        v = _cell_value(v)
         if type(v) is tuple:  # (value, format)
-            v, fmt = _cell_value(v[0]), v[1]
-        if v is None or v == "":
-            # No cell record: a formatted blank would be cached as 0 in the charts' data (as xlsxwriter
-            # caches "" as 0), and a viewer that draws from the cache would show a bar of 0 for "no data".
-            # The border comes from one conditional format for all of them instead.
-            self.ws.blank_borders.append(a1(r, c))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            self.ws.write_number(r, c, v, fmt)
+            v, fmt = v
+        v = plain(v)
+        if v is None:
+            # No cell record: a formatted blank is cached as 0 in the charts' data, and a viewer that
+            # draws from the cache would show a bar of 0 for "no data".  Its border comes from one
+            # conditional format for all of them.
+            self.blanks.append(xl_rowcol_to_cell(r, c))
+        elif type(v) is str:
+            self.ws.write_string(r, c, v, fmt)
         else:
-            self.ws.write_string(r, c, str(v), fmt)
+            self.ws.write_number(r, c, v, fmt)
 
     def table(self, headers: list[str], rows: list[list], fmts: list, height: float | None = None) -> tuple[int, int]:
         """A bordered table at the current row; returns (first data row, last data row)."""
         for c, h in enumerate(headers):
             self.ws.write_string(self.row, c, h, self.f_head)
-        self.ws.set_row(self.row, 30)
+        self.set_row(self.row, 30)
         first = self.row + 1
         for values in rows:
             self.row += 1
             if height:
-                self.ws.set_row(self.row, height)
+                self.set_row(self.row, height)
             for c, (v, fmt) in enumerate(zip(values, fmts)):
                 self.put(self.row, c, v, fmt)
         self.row += 1
@@ -295,25 +298,30 @@ class _Sheet:
         """A column chart anchored at row `top`, `y` pixels down, beside the tables; returns the pixel under it."""
         if not self.draw or last < first:
             return y
-        from xlsx_tool.outputs import chart_xml as CX
-
-        def ref(r1, c, r2=None):
-            return (self.name, r1, c) if r2 is None else (self.name, r1, c, r2, c)
-
-        cells = self.ws.cells
-        cats = [cells.get(r, {}).get(cat_col, (None, 0))[0] for r in range(first, last + 1)]
-        spec = []
+        name = self.name
+        chart = self.wb.add_chart({"type": "column"})
         for s in series:
-            values = [cells.get(r, {}).get(s.col, (None, 0))[0] for r in range(first, last + 1)]
-            spec.append(CX.Series(s.name, ref(first - 1, s.col), cats, ref(first, cat_col, last), values,
-                                  ref(first, s.col, last), s.color,
-                                  self.font_props(8) if labels else None, "0%" if s.percent else "0.##"))
+            spec = {"name": [name, first - 1, s.col], "categories": [name, first, cat_col, last, cat_col],
+                    "values": [name, first, s.col, last, s.col], "fill": {"color": s.color}, "gap": 80}
+            if labels:
+                spec["data_labels"] = {"value": True, "num_format": "0%" if s.percent else "0.##",
+                                       "font": self.font(8)}
+            chart.add_series(spec)
         pct = any(s.percent for s in series)
-        chart = CX.ColumnChart(title, self.font_props(12, bold=True), tuple(spec), y_title, self.font_props(9),
-                               self.font_props(9), "0%" if pct else "0.##", 0 if y_min is None else y_min,
-                               1 if pct else None, "#D9D9D9", self.font_props(9, rotation=-45 if rotate else None),
-                               self.font_props(9) if len(series) > 1 else None, CHART_W, height)
-        self.ws.charts.append((top, CHART_COL, 2, y + 4, chart))
+        chart.set_title({"name": title, "name_font": self.font(12, bold=True)})
+        chart.set_x_axis({"num_font": self.font(9, rotation=-45 if rotate else None)})
+        y_axis = {"name": y_title, "name_font": self.font(9), "num_font": self.font(9),
+                  "num_format": "0%" if pct else "0.##", "min": 0 if y_min is None else y_min,
+                  "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}}
+        if pct:
+            y_axis["max"] = 1
+        chart.set_y_axis(y_axis)
+        if len(series) > 1:
+            chart.set_legend({"position": "bottom", "font": self.font(9)})
+        else:
+            chart.set_legend({"none": True})
+        chart.set_size({"width": CHART_W, "height": height})
+        self.ws.insert_chart(top, CHART_COL, chart, {"x_offset": 2, "y_offset": y + 4, "object_position": 1})
         return y + 4 + height + GAP_PX
 
     def deduction_charts(self, top: int, what: str, cat_col: int, first: int, last: int, height: int) -> int:
@@ -328,7 +336,7 @@ class _Sheet:
         """Move below both the table and the charts that start at row `top`."""
         r, y = top, 0
         while y < bottom_px:
-            y += self.ws.row_px(r)
+            y += self.row_px(r)
             r += 1
         self.row = max(self.row, r) + 1
 
@@ -340,25 +348,26 @@ def _axis_floor(values) -> int:
 
 
 def add_stats_sheet(wb, result: MergeResult, sheet_name: str = STATS_SHEET):
-    """Add the 统计分析 worksheet to an open `xlsx_book.Book` and return it.
+    """Add the 统计分析 worksheet to an open XlsxWriter workbook and return it.
 
     Four parts, each a table (columns A..I) with its column charts beside it (from column K):
     得分分布; 各评分项目 and 各类别 扣分单位占比 and 平均扣分; 各汇总单位 平均分 and 95分及以上占比
     (with the one-third quota beside it).  With no returns at all the tables are written and the
-    charts are left out, with a note saying why.  Prints on A4 landscape at 70 %, a part a page.
+    charts are left out, with a note saying why.  Prints on A4 landscape at 68 %, a part a page,
+    the charts inside the print area.
     """
     plan = result.plan
     ws = wb.add_worksheet(sheet_name)
     S = _Sheet(wb, ws, sheet_name, draw=result.received > 0)
     for c, w in enumerate(COL_WIDTHS):
         ws.set_column(c, c, w)
-    ws.set_column(CHART_COL, CHART_COL + CHART_COLS - 1, 8)
+    ws.set_column(CHART_COL, CHART_COL + CHART_COLS - 1, CHART_COL_WIDTH)
     last_col = CHART_COL + CHART_COLS - 1
     high = as_text(plan.rules.high_score)
     share = f"{plan.rules.high_share.numerator}/{plan.rules.high_share.denominator}"
 
     ws.merge_range(0, 0, 0, last_col, f"{plan.period}实地核查统计分析", S.f_title)
-    ws.set_row(0, 30)
+    S.set_row(0, 30)
     when = f"{result.merged_on:%Y年%m月%d日}"
     if result.received:
         info = (f"汇总时间：{when}    统计对象：已采用的 {result.received} 份评分表（应交 {result.expected} 份）。"
@@ -367,7 +376,7 @@ def add_stats_sheet(wb, result: MergeResult, sheet_name: str = STATS_SHEET):
     else:
         info = f"汇总时间：{when}    尚未收到可采用的评分表（应交 {result.expected} 份），暂无统计数据，未绘制图表。"
     ws.merge_range(1, 0, 1, last_col, info, S.f_info)
-    ws.set_row(1, 32)
+    S.set_row(1, 32)
     S.row = 3
 
     # 一、得分分布
@@ -426,15 +435,15 @@ def add_stats_sheet(wb, result: MergeResult, sheet_name: str = STATS_SHEET):
     y = S.chart(top, 0, "各汇总单位平均分", 1, first, last, [_Series("平均分", 4)], "平均分（分）", h, rotate=True,
                 labels=False, y_min=_axis_floor([s.average for s in sums]))
     y = S.chart(top, y, f"各汇总单位{high}分及以上占比", 1, first, last,
-                    [_Series(f"{high}分及以上占比", 7, percent=True), _Series("上限占比", 8, percent=True, color="#A5A5A5")],
-                    "占应核查单位的比例", h, rotate=True, labels=False)
+                [_Series(f"{high}分及以上占比", 7, percent=True), _Series("上限占比", 8, percent=True, color="#A5A5A5")],
+                "占应核查单位的比例", h, rotate=True, labels=False)
     S.end_block(top, y)
 
+    if S.blanks:
+        ws.conditional_format(S.blanks[0], {"type": "blanks", "format": S.f_border, "multi_range": " ".join(S.blanks)})
     # printing: A4 landscape, each part on its own page
-    ws.landscape = True
-    ws.scale = PRINT_SCALE
-    ws.center = True
-    ws.footer = PAGE_FOOTER
-    ws.breaks = S.breaks
-    ws.area = (0, 0, S.row, last_col)
+    page_setup(ws, landscape=True, fit_width=False)
+    ws.set_print_scale(PRINT_SCALE)
+    ws.set_h_pagebreaks(S.breaks)
+    ws.print_area(0, 0, S.row, last_col)
     return ws
