@@ -93,7 +93,7 @@ def build_summary(result: MergeResult) -> bytes:
     # 全部单位排名
     ws = wb.add_worksheet(sheet_name("全部单位排名", used))
     B.table(ws, ["排名", "被核查单位", "汇总单位", "得分", "核查时间", "文件"],
-            [6, 26, 22, 8, 12, 50],
+            [6, 28, 26, 8, 12, 58],
             ([r.rank_all, r.unit.name, r.unit.summary, r.scored.score,
               r.scored.date.isoformat() if r.scored.date else "", r.file] for r in result.ranking),
             landscape=False, title=f"{plan.summary_title}（全部单位）",
