@@ -142,7 +142,7 @@ def _annex3(B: Tables, ws, result: MergeResult, s: SummaryResult, when: str) -> 
     B.table(ws, ["排名", "被核查单位", "特色亮点", "扣分情况", "得分"], [6, 20, 40, 60, 7], rows,
             title=result.plan.summary_title, info=f"汇总单位：{s.summary.name}        汇总时间：{when}", notes=notes)
     if len(s.rows) <= ANNEX3_ONE_PAGE:
-        ws.fit_to_pages(1, 1)  # one page, however long the texts
+        B.one_page(ws)  # one page, however long the texts
 
 
 def write_summary(result: MergeResult, path) -> None:

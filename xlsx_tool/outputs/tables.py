@@ -32,6 +32,13 @@ MARGINS = dict(left=0.4, right=0.4, top=0.6, bottom=0.6)  # inches
 LINE_PT, PAD_PT, MAX_ROW_PT = 13.5, 3.5, 409  # 409: Excel's tallest row
 ONE_LINE_PT = 14.25  # a row of one line: Excel's own height for 10.5 pt 宋体
 MAX_CELL_CHARS = 32767  # what a cell holds; more and Excel "repairs" the file
+# What an A4 page (842 x 595 pt) prints inside MARGINS, across and down (points)
+LANDSCAPE, PORTRAIT = (784, 509), (537, 756)
+
+
+def col_px(width: float) -> int:
+    """A column `width` units wide in pixels, as Excel draws it (7 px a unit, 5 px of padding)."""
+    return int(width * 7 + 0.5) + 5
 
 
 def new_book(title: str, created: dt.date) -> tuple[xlsxwriter.Workbook, io.BytesIO]:
@@ -127,22 +134,14 @@ class Tables:
         self.error = add({**cell, "align": "center", "font_color": "#C00000", "bold": True})
         self.warn = add({**cell, "align": "center", "font_color": "#9C5700"})
 
-    def put(self, ws, r: int, c: int, v, fmt) -> None:
-        v = plain(v)
-        if v is None:
-            ws.write_blank(r, c, None, fmt)
-        elif type(v) is str:
-            ws.write_string(r, c, v[:MAX_CELL_CHARS], fmt)
-        else:
-            ws.write_number(r, c, v, fmt)
-
     def banner(self, ws, r: int, last_col: int, text: str, fmt, widths) -> None:
         """A text merged across the table's width, its row as tall as the text needs."""
         ws.merge_range(r, 0, r, last_col, text, fmt)
-        if fmt is self.title:
-            ws.set_row(r, 30)
-        else:
-            ws.set_row(r, max(18.0, row_points(text_lines(text, sum(widths)))))
+        self.set_row(ws, r, 30 if fmt is self.title else max(18.0, row_points(text_lines(text, sum(widths)))))
+
+    def set_row(self, ws, r: int, points: float) -> None:
+        ws.set_row(r, points)
+        self.height_pt += points - ONE_LINE_PT
 
     def table(self, ws, headers, widths, rows, landscape: bool = True, title: str | None = None,
               info: str | None = None, notes=()) -> int:
@@ -152,6 +151,7 @@ class Tables:
         order.  `notes`: texts merged across the table under it.  Returns the table's last row."""
         last = len(headers) - 1
         ws.set_default_row(ONE_LINE_PT)
+        self.height_pt = 0.0  # the table's height in points, less ONE_LINE_PT a row (added at the end)
         r = 0
         if title:
             self.banner(ws, r, last, title, self.title, widths)
@@ -162,7 +162,7 @@ class Tables:
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
         header_row = r
-        ws.set_row(r, row_points(max(text_lines(h, w) for h, w in zip(headers, widths))))
+        self.set_row(ws, r, row_points(max(text_lines(h, w) for h, w in zip(headers, widths))))
         for c, h in enumerate(headers):
             ws.write_string(r, c, h, self.head)
         s_text, s_num = self.text, self.num
@@ -183,7 +183,7 @@ class Tables:
                 else:
                     ws.write_number(r, c, v, fmt or s_num)
             if lines > 1:
-                ws.set_row(r, row_points(lines))
+                self.set_row(ws, r, row_points(lines))
         for note in notes:
             r += 1
             self.banner(ws, r, last, note, self.info, widths)
@@ -191,4 +191,16 @@ class Tables:
         ws.freeze_panes(header_row + 1, 0)
         if r > header_row:
             ws.autofilter(header_row, 0, r - len(notes), last)
+        self.height_pt += ONE_LINE_PT * (r + 1)
+        self.width_pt = sum(col_px(w) for w in widths) * 0.75
         return r - len(notes)
+
+    def one_page(self, ws) -> None:
+        """Print the table just written on one page, turned the way that prints it larger."""
+        w, h = self.width_pt, self.height_pt
+        scale = {page: min(1, page[0] / w, page[1] / h) for page in (LANDSCAPE, PORTRAIT)}
+        if scale[LANDSCAPE] >= scale[PORTRAIT]:
+            ws.set_landscape()
+        else:
+            ws.set_portrait()
+        ws.fit_to_pages(1, 1)
