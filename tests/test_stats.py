@@ -1,5 +1,6 @@
 """统计分析: the statistics against independent arithmetic, the native charts read back from the xlsx XML
-(type, series ranges on 统计分析 cells, the cells' values), print setup, and LibreOffice drawing them.
+(type, series ranges on 统计分析 cells, the cells' values and caches) and with openpyxl (inside the
+print area), print setup, and LibreOffice drawing them.
 
 Returns are real forms (build_form + FormEntries) merged from a folder.  The expected numbers are
 computed here from what was typed: item score = max(0, max - deduction), total = min(98, sum).
@@ -25,8 +26,9 @@ import pytest
 import lo
 from insight_returns import MERGED_ON, RETURNS, D, expected_score, lost, merged_returns
 from xlsx_tool.judging.merge import merge
-from xlsx_tool.outputs.stats import (CHART_COL, CHART_COLS, PRINT_SCALE, STATS_SHEET, add_stats_sheet, category_stats,
-                                     item_stats, overall_average, score_distribution, summary_stats)
+from xlsx_tool.outputs.stats import (STATS_SHEET, add_stats_sheet, category_stats, item_stats, overall_average,
+                                     score_distribution, summary_stats)
+from xlsx_tool.outputs.stats_sheet import CHART_COL, CHART_COLS, PRINT_SCALE
 from xlsx_tool.outputs.tables import new_book
 
 SHEET = "统计分析"  # written out: the tests pin the name people see
