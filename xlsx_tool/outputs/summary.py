@@ -105,7 +105,7 @@ def build_summary(result: MergeResult) -> bytes:
 
     # 扣分明细: one row per deduction; next quarter's `generate --previous` reads it back
     ws = wb.add_worksheet(sheet_name(DETAIL_SHEET, used))
-    B.table(ws, list(DETAIL_HEADERS), [28, 28, 5, 6, 50],
+    B.table(ws, list(DETAIL_HEADERS), [28, 26, 5, 6, 66],
             ([r.unit.name, r.unit.summary, i.seq, i.deduction, deduction_reason(i)]
              for r in result.ranking for i in r.scored.items if i.deduction > 0),
             landscape=False, title=f"{plan.period}扣分明细",
@@ -120,7 +120,7 @@ def build_summary(result: MergeResult) -> bytes:
     # 文件清单
     ws = wb.add_worksheet(sheet_name("文件清单", used))
     B.table(ws, ["序号", "文件", "状态", "被核查单位", "汇总单位", "原因或说明", "大小（字节）", "SHA-256"],
-            [5, 34, 8, 16, 16, 44, 9, 66],
+            [5, 50, 8, 16, 26, 30, 8, 66],
             ([i, f.name, (f.status, B.error if f.status == "拒收" else B.center), f.unit, f.summary, f.reason,
               f.size or "", f.sha256] for i, f in enumerate(result.files, 1)),
             title="文件清单", info=f"汇总时间：{when}    读取文件夹：{result.collected}    共 {len(result.files)} 个文件")
