@@ -83,12 +83,13 @@ def build_summary(result: MergeResult) -> bytes:
     order = {u.name: i for i, u in enumerate(plan.units)}
     fs = sorted(result.findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.summary, order.get(f.unit, 1 << 30), f.file))
     sev_fmt = {FX.ERROR: B.error, FX.WARNING: B.warn, FX.INFO: B.center}
-    B.table(ws, ["序号", "级别", "类别", "汇总单位", "被核查单位", "文件", "工作表", "单元格", "问题说明", "代码"],
-            [5, 6, 10, 18, 16, 28, 9, 7, 60, 12],
-            ([i, (f.severity, sev_fmt[f.severity]), (FX.category(f.code), B.center), f.summary, f.unit, f.file, f.sheet,
-              (f.cell, B.center), f.message, f.code] for i, f in enumerate(fs, 1)),
-            title="问题清单", info=f"汇总时间：{when}    “错误”须改正后重新交回；“警告”请核实；“提示”供参考。")
-    ws.set_column(9, 9, 12, None, {"hidden": True})  # the code, for a filter or a script: not shown, not printed
+    last = B.table(ws, ["序号", "级别", "类别", "汇总单位", "被核查单位", "文件", "工作表", "单元格", "问题说明", "代码"],
+                   [5, 6, 10, 18, 16, 28, 9, 7, 60, 12],
+                   ([i, (f.severity, sev_fmt[f.severity]), (FX.category(f.code), B.center), f.summary, f.unit, f.file,
+                     f.sheet, (f.cell, B.center), f.message, f.code] for i, f in enumerate(fs, 1)),
+                   title="问题清单", info=f"汇总时间：{when}    “错误”须改正后重新交回；“警告”请核实；“提示”供参考。")
+    ws.set_column(9, 9, 12, None, {"hidden": True})  # the code, for a filter or a script: not shown,
+    ws.print_area(0, 0, last, 8)  # and not printed, even once shown
 
     # 全部单位排名
     ws = wb.add_worksheet(sheet_name("全部单位排名", used))
