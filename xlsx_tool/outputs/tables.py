@@ -27,8 +27,9 @@ from xlsx_tool.forms.layout import FONT_PROPS
 PAGE_FOOTER = "&C第 &P 页，共 &N 页"  # page numbers, centred
 A4 = 9  # the paper size code of A4
 MARGINS = dict(left=0.4, right=0.4, top=0.6, bottom=0.6)  # inches
-# One wrapped line of 10.5 pt 宋体, and the room above and below the text (points).  Measured in
-# LibreOffice (its PDF): a line of 10.5 pt text with the substitute CJK font takes 13.5 pt.
+# One wrapped line of 10.5 pt 宋体, and the room above and below the text (points): Excel's row of one
+# line is 14.25 pt; LibreOffice with the substitute CJK font puts wrapped lines 12.3 pt apart
+# (measured in its PDF), so a row of n lines at 13.5 n + 3.5 pt holds its text in both.
 LINE_PT, PAD_PT, MAX_ROW_PT = 13.5, 3.5, 409  # 409: Excel's tallest row
 ONE_LINE_PT = 14.25  # a row of one line: Excel's own height for 10.5 pt 宋体
 MAX_CELL_CHARS = 32767  # what a cell holds; more and Excel "repairs" the file
@@ -56,7 +57,6 @@ def new_book(title: str, created: dt.date) -> tuple[xlsxwriter.Workbook, io.Byte
         "default_format_properties": dict(FONT_PROPS)})  # a copy: xlsxwriter changes the dict it is given
     when = dt.datetime.combine(created, dt.time())
     wb.set_properties({"title": title, "author": "xlsx-tool", "created": when})
-    wb.set_calc_mode("auto")
     return wb, buf
 
 
