@@ -6,7 +6,6 @@ as text, a reason starting with "=" stays text, never a formula (this workbook h
 
 from __future__ import annotations
 
-
 from xlsx_tool import findings as FX
 from xlsx_tool.decimals import as_cell, as_text
 from xlsx_tool.files import write_atomic
