@@ -2,8 +2,9 @@
 
 * collected/: every entry's bytes, mode and times are the same before and after merges over
   the whole hostile corpus;
-* a merge killed with SIGKILL at any moment leaves the previous 评分汇总表.xlsx intact and
-  readable, and nothing that looks like a summary beside it;
+* a merge killed with SIGKILL before it writes, while the new summary is a temporary file, and
+  right after the replacement leaves the previous (or the complete new) 评分汇总表.xlsx, readable,
+  and nothing that looks like a summary beside it;
 * an output that cannot be replaced (a file held open by Excel on Windows; here a file made
   immutable, a folder in its place, a file in place of the output folder) ends with exit code 3,
   a Chinese message, no traceback, and the previous summary untouched.
@@ -147,44 +148,78 @@ def _assert_old_or_new_summary(out: Path, previous: bytes, new_rows: int, allowe
     assert strays == []
 
 
+def _summary_id(target: Path):
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _merge_killed_when(big: Path, out: Path, cwd: Path, moment) -> int | None:
+    """Start a merge of `big` into `out` and SIGKILL it (and any process it started) the moment
+    `moment()` is true, polling the output folder; returns its exit code if it ended first, None if
+    killed.  The kill point is a state of the folder, never a fraction of a measured time."""
+    cmd, kw = cli("merge", big, "--out", out, "--date", TODAY, cwd=cwd)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, **kw)
+    try:
+        while proc.poll() is None:
+            if moment():
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return None
+            time.sleep(0.0005)  # a poll, not a deadline: the loop waits for a state, however long it takes
+        return proc.returncode
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def test_killed_merge_leaves_previous_summary(plan, tmp_path):
-    small, big, out = tmp_path / "small", tmp_path / "big", tmp_path / "out"
+    small, big, out, probe = tmp_path / "small", tmp_path / "big", tmp_path / "out", tmp_path / "probe"
     H.build_baseline(small, plan)
     _big_folder(plan, big, 1200)
     first = run_cli("merge", small, "--out", out, "--date", TODAY, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     previous = first_summary = (out / SUMMARY_FILE).read_bytes()
-
-    # a whole merge of the big folder: how long it takes here (the kills are spread over that time:
-    # the shorter of two runs, as the first can be slowed by what the machine is doing),
-    # what its summary holds and which entries it writes
-    probe = tmp_path / "probe"
-    times = []
-    for _ in range(2):
-        t0 = time.monotonic()
-        full = run_cli("merge", big, "--out", probe, "--date", TODAY, cwd=tmp_path)
-        times.append(time.monotonic() - t0)
-        assert full.returncode == 0, full.stderr
-    whole = min(times)
+    # what a whole merge of the big folder writes: its summary's rows and the entries beside it
+    full = run_cli("merge", big, "--out", probe, "--date", TODAY, cwd=tmp_path)
+    assert full.returncode == 0, full.stderr
     new_rows = _summary_rows(probe / SUMMARY_FILE)
     allowed = {p.name for p in probe.iterdir()} | {p.name for p in out.iterdir()}
+    target = out / SUMMARY_FILE
 
-    killed = 0
-    for fraction in (0.2, 0.5, 0.75, 0.9, 0.97):
-        cmd, kw = cli("merge", big, "--out", out, "--date", TODAY, cwd=tmp_path)
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, **kw)
-        try:
-            proc.wait(timeout=whole * fraction)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the merge and any reader processes it started
-            proc.wait()
-        if proc.returncode == -signal.SIGKILL:
-            killed += 1
-        else:
-            assert proc.returncode == 0  # it finished first
+    # 1. before anything is written: killed as soon as it runs
+    assert _merge_killed_when(big, out, tmp_path, lambda: True) is None
+    assert target.read_bytes() == previous
+    _assert_old_or_new_summary(out, previous, new_rows, allowed)
+
+    # 2. while the new summary is a temporary file: killed the moment one appears.  The kill lands
+    # in that window when the temporary file is still there afterwards (a killed process removes
+    # nothing); the poll may see it only after the replacement on a busy machine, so a few tries.
+    caught = 0
+    for _ in range(5):
+        seen = set(temporaries(out))
+        code = _merge_killed_when(big, out, tmp_path, lambda: any(
+            t not in seen and t.startswith(".~tmp-") for t in temporaries(out)))
+        assert code in (None, 0)
+        left = [t for t in temporaries(out) if t not in seen and t.startswith(".~tmp-")]
         _assert_old_or_new_summary(out, previous, new_rows, allowed)
-        previous = (out / SUMMARY_FILE).read_bytes()
-    assert killed >= 3, "the merges finished before they could be killed: make the folder bigger"
+        if left:
+            caught += 1
+            assert target.read_bytes() == previous  # the temporary file never replaced it
+            break
+        previous = target.read_bytes()
+    assert caught, "no kill landed while the new summary was a temporary file"
+
+    # 3. right after the replacement: the new summary is complete
+    before = _summary_id(target)
+    code = _merge_killed_when(big, out, tmp_path, lambda: _summary_id(target) != before)
+    assert code in (None, 0)
+    assert _summary_id(target) != before
+    assert _summary_rows(target) == new_rows
+    _assert_old_or_new_summary(out, target.read_bytes(), new_rows, allowed)
 
     # a merge left alone replaces the summary
     done = run_cli("merge", big, "--out", out, "--date", TODAY, cwd=tmp_path)

@@ -1,5 +1,6 @@
 """统计分析: the statistics against independent arithmetic, the native charts read back from the xlsx XML
-(type, series ranges on 统计分析 cells, the cells' values), print setup, and LibreOffice drawing them.
+(type, series ranges on 统计分析 cells, the cells' values and caches) and with openpyxl (inside the
+print area), print setup, and LibreOffice drawing them.
 
 Returns are real forms (build_form + FormEntries) merged from a folder.  The expected numbers are
 computed here from what was typed: item score = max(0, max - deduction), total = min(98, sum).
@@ -24,11 +25,11 @@ import pytest
 
 import lo
 from insight_returns import MERGED_ON, RETURNS, D, expected_score, lost, merged_returns
-from xlsx_tool.forms.layout import FONT_PROPS
 from xlsx_tool.judging.merge import merge
 from xlsx_tool.outputs.stats import (STATS_SHEET, add_stats_sheet, category_stats, item_stats, overall_average,
-                                   score_distribution, summary_stats)
-from xlsx_tool.outputs.xlsx_book import Book
+                                     score_distribution, summary_stats)
+from xlsx_tool.outputs.stats_sheet import CHART_COL, CHART_COLS, PRINT_SCALE
+from xlsx_tool.outputs.tables import new_book
 
 SHEET = "统计分析"  # written out: the tests pin the name people see
 NS = {
@@ -43,11 +44,12 @@ NS = {
 
 def stats_book(result, path: Path) -> Path:
     """A workbook as build_summary makes one: a sheet before, 统计分析, a sheet after."""
-    wb = Book(FONT_PROPS)
+    wb, buf = new_book("统计", result.merged_on)
     wb.add_worksheet("全部单位排名").write_string(0, 0, "排名")
     add_stats_sheet(wb, result)
     wb.add_worksheet("文件清单").write_string(0, 0, "文件")
-    path.write_bytes(wb.close())
+    wb.close()
+    path.write_bytes(buf.getvalue())
     return path
 
 
@@ -305,12 +307,20 @@ def test_tables_hold_the_numbers_beside_the_charts(merged, book):
 
 
 def test_prints_on_a4_landscape_one_part_a_page(book):
-    parts = _parts(book.read_bytes())
-    xml = parts[_sheet_part(parts, SHEET)].decode("utf-8")
-    setup = re.search(r"<pageSetup [^>]*/>", xml).group(0)
-    assert 'paperSize="9"' in setup and 'orientation="landscape"' in setup
-    assert re.search(r'<rowBreaks count="3"', xml)
-    assert "_xlnm.Print_Area" in parts["xl/workbook.xml"].decode("utf-8")
+    ws = openpyxl.load_workbook(book)[SHEET]
+    setup = ws.page_setup
+    assert (setup.paperSize, setup.orientation, setup.scale) == (9, "landscape", PRINT_SCALE)
+    assert len(ws.row_breaks.brk) == 3  # four parts, a page each
+    assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+    (area,) = ws.print_area if isinstance(ws.print_area, list) else [ws.print_area]
+    last_col = openpyxl.utils.column_index_from_string(re.search(r":\$?([A-Z]+)\$?\d+$", area).group(1)) - 1
+    assert last_col == CHART_COL + CHART_COLS - 1
+    # every chart lies inside the print area: its right edge in a column of the area
+    charts = ws._charts
+    assert len(charts) == len(EXPECTED_CHARTS)
+    for chart in charts:
+        anchor = chart.anchor
+        assert anchor._from.col >= CHART_COL and anchor.to.col <= last_col, (anchor._from.col, anchor.to.col)
 
 
 def test_no_returns_no_charts(empty, tmp_path):

@@ -134,3 +134,14 @@ def make(code: str, *, file="", sheet="", cell="", unit="", summary="", **params
 
 def count(findings, severity: str) -> int:
     return sum(1 for f in findings if f.severity == severity)
+
+
+# code prefix -> the Chinese word a clerk sees in the 类别 column (the code itself stays in --json)
+CATEGORIES = {"plan": "方案", "file": "文件", "identity": "表单识别", "rubric": "评分细则", "formula": "得分公式",
+              "cached": "得分公式", "deduction": "扣分", "test": "知识测试", "rectify": "整改", "date": "核查时间",
+              "score": "得分", "unit": "收表", "summary": "汇总", "quota": "三分之一"}
+
+
+def category(code: str) -> str:
+    """"deduction-step" -> "扣分": the kind of problem, in Chinese ("其他" for an unknown prefix)."""
+    return CATEGORIES.get(code.split("-", 1)[0], "其他")

@@ -6,7 +6,6 @@ drops its lines, and a summary unit with nothing left to fix loses its list.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,8 @@ from xlsx_tool import findings as FX
 from xlsx_tool.files import safe_filename, staged_dir
 from xlsx_tool.judging.merge import MergeResult
 from xlsx_tool.plan import summary_folder
-from xlsx_tool.outputs.summary import SEVERITY_ORDER, _Book
+from xlsx_tool.outputs.summary import SEVERITY_ORDER
+from xlsx_tool.outputs.tables import Tables, new_book
 
 FOLDER = "退回修改清单"
 # Findings about the merge itself, not about a file the group can fix.
@@ -22,14 +22,15 @@ NOT_FOR_GROUPS = {"unit-duplicate", "summary-no-returns", "file-ignored", "file-
 
 
 def correction_lines(result: MergeResult) -> dict[str, list[FX.Finding]]:
-    """Summary unit name -> its errors and warnings, only for summary units with at least one error."""
+    """Summary unit name -> its errors and warnings, only for summary units with at least one error;
+    errors first, then warnings, each in the plan's order of units."""
     by_summary: dict[str, list[FX.Finding]] = {}
     for f in result.findings:
         if f.summary and f.severity != FX.INFO and f.code not in NOT_FOR_GROUPS:
             by_summary.setdefault(f.summary, []).append(f)
     order = {u.name: i for i, u in enumerate(result.plan.units)}
     return {
-        s: sorted(fs, key=lambda f: (order.get(f.unit, 1 << 30), SEVERITY_ORDER[f.severity], f.file, f.cell))
+        s: sorted(fs, key=lambda f: (SEVERITY_ORDER[f.severity], order.get(f.unit, 1 << 30), f.file, f.cell))
         for s, fs in by_summary.items()
         if any(f.severity == FX.ERROR for f in fs)
     }
@@ -37,19 +38,20 @@ def correction_lines(result: MergeResult) -> dict[str, list[FX.Finding]]:
 
 def build_list(result: MergeResult, summary_name: str, lines: list[FX.Finding]) -> bytes:
     # dated like the summary, by the merge's date: the same returns give the same bytes
-    B = _Book(title=f"{summary_name}：评分表退回修改清单", author="xlsx-tool",
-              created=dt.datetime.combine(result.merged_on, dt.time()))
-    ws = B.wb.add_worksheet("退回修改清单")
+    wb, buf = new_book(f"{summary_name}：评分表退回修改清单", result.merged_on)
+    B = Tables(wb)
+    ws = wb.add_worksheet("退回修改清单")
     plan = result.plan
     errors = sum(1 for f in lines if f.severity == FX.ERROR)
-    sev = {FX.ERROR: B.error, FX.WARNING: B.warn}
-    B.table(ws, ["序号", "被核查单位", "文件", "单元格", "问题", "应当", "级别"], [5, 18, 30, 7, 50, 34, 6],
-            [[i, f.unit, f.file, (f.cell, B.center), f.message, f.expected, (f.severity, sev[f.severity])]
-             for i, f in enumerate(lines, 1)],
+    sev = {FX.ERROR: B.error, FX.WARNING: B.warn, FX.INFO: B.center}
+    B.table(ws, ["序号", "被核查单位", "文件", "单元格", "问题", "应当", "级别"], [5, 18, 26, 7, 50, 32, 6],
+            ([i, f.unit, f.file, (f.cell, B.center), f.message, f.expected, (f.severity, sev[f.severity])]
+             for i, f in enumerate(lines, 1)),
             title=f"{summary_name}：评分表退回修改清单",
             info=f"{plan.period}  汇总时间：{result.merged_on:%Y年%m月%d日}  “错误”{errors}条须改正，“警告”请核实；"
                  f"改好后请于 {plan.deadline:%Y年%m月%d日} 前重新交回。")
-    return B.close()
+    wb.close()
+    return buf.getvalue()
 
 
 def build_lists(result: MergeResult, by_summary: dict[str, list[FX.Finding]] | None = None) -> Iterator[tuple[str, bytes]]:
