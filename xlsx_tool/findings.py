@@ -139,7 +139,8 @@ def count(findings, severity: str) -> int:
 # code prefix -> the Chinese word a clerk sees in the 类别 column (the code itself stays in --json)
 CATEGORIES = {"plan": "方案", "file": "文件", "identity": "表单识别", "rubric": "评分细则", "formula": "得分公式",
               "cached": "得分公式", "deduction": "扣分", "test": "知识测试", "rectify": "整改", "date": "核查时间",
-              "score": "得分", "unit": "收表", "summary": "汇总", "quota": "三分之一"}
+              "score": "得分", "unit": "收表", "summary": "汇总", "quota": "三分之一", "form": "表单识别",
+              "tool": "上报的汇总表", "hand": "上报的汇总表", "source": "上报的汇总表"}
 
 
 def category(code: str) -> str:
