@@ -159,7 +159,7 @@ def test_demo_runs(tmp_path):
     out = d / "output" / "评分汇总表.xlsx"
     assert out.exists()
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames[:3] == ["回收情况", "问题清单", "全部单位排名"] and wb.sheetnames[-1] == "文件清单"
+    assert wb.sheetnames[:3] == ["回收情况", "问题清单", "全部单位排名"] and wb.sheetnames[-2:] == ["文件清单", "汇总表信息"]
     assert (d / "blank_forms").is_dir() and any((d / "collected").iterdir())
     assert "收到" in res.output and "/137 份" in res.output
 

@@ -650,7 +650,8 @@ def test_status_before_the_deadline(plan, status_folder, monkeypatch):
     for text in ("吴超", "13974352972", "罗文竹", "15207431222"):
         assert text in g1, g1
     done = _block(out, "州委办直属机关党委")
-    assert re.search(r"州委办直属机关党委\s+4/4", done) and "未交" not in done and done.startswith("√")
+    assert re.search(r"州委办直属机关党委\s+4/4", done) and "未交：" not in done and done.startswith("√")
+    assert "还应上报：简要核查报告" in done  # every form is in; the committee's report is still owed
     g2 = _block(out, "第二核查组")
     assert re.search(r"第二核查组\s+0/10", g2) and "全东成" in g2 and "13574317828" in g2 and "15080862266" in g2
     # the files that cannot be used, each with its reason

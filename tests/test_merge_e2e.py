@@ -386,7 +386,8 @@ def test_summary_workbook(scenario):
     path = scenario.out / "评分汇总表.xlsx"
     wb = openpyxl.load_workbook(path)
     with_returns = [s.name for s in plan.summary_units if s.name not in SILENT]
-    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "统计分析", "扣分明细", *with_returns, "文件清单"]
+    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "统计分析", "扣分明细", *with_returns, "文件清单", "汇总表信息"]
+    assert wb["汇总表信息"].sheet_state == "hidden"  # who made it, for whom: read back when sent up the chain
 
     order = {u.name: i for i, u in enumerate(plan.units)}
     for name in with_returns:
@@ -425,8 +426,8 @@ def test_summary_workbook(scenario):
 
     ws = wb["全部单位排名"]
     rows = [x for x in _rows(ws) if x[0] is not None]
-    assert [(x[0], x[1], D(str(x[3])), x[5]) for x in rows] == [
-        (row.rank_all, row.unit.name, scenario.expected[row.unit.name].score(plan),
+    assert [(x[0], x[1], D(str(x[3])), x[4], x[6]) for x in rows] == [
+        (row.rank_all, row.unit.name, scenario.expected[row.unit.name].score(plan), "评分表",
          scenario.expected[row.unit.name].file) for row in r.ranking]
 
     ws = wb["问题清单"]
@@ -491,7 +492,14 @@ def test_committee_merging_only_its_own_returns(plan, tmp_path):
     assert {row.unit.name: row.scored.score for row in r.ranking} == expected
     write_summary(r, tmp_path / "out.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "out.xlsx")
-    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "统计分析", "扣分明细", own.name, "文件清单"]
+    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "统计分析", "扣分明细", own.name, "文件清单", "汇总表信息"]
+    # what this committee sends up: --summary-unit gives its own 附件3 first, and nothing of the 21 others
+    own_view = r.only(own.name)
+    assert [s.summary.name for s in own_view.summaries] == [own.name] and own_view.expected == len(own.units)
+    assert not [f for f in own_view.findings if f.code == "summary-no-returns"]
+    write_summary(own_view, tmp_path / "own.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "own.xlsx").sheetnames == [
+        own.name, "回收情况", "问题清单", "全部单位排名", "统计分析", "扣分明细", "文件清单", "汇总表信息"]
 
 
 def test_worker_processes_give_the_same_result(scenario, monkeypatch):

@@ -65,7 +65,7 @@ TABLES = {  # sheet -> (header row, orientation)
 
 
 def test_sheets_in_order(wb):
-    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "统计分析", DETAIL_SHEET, GROUP, "文件清单"]
+    assert wb.sheetnames == ["回收情况", "问题清单", "全部单位排名", "统计分析", DETAIL_SHEET, GROUP, "文件清单", "汇总表信息"]
 
 
 @pytest.mark.parametrize("name", list(TABLES))

@@ -55,22 +55,36 @@ def _progress(total: int, label: str):
     return bar, bar.update
 
 
-def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out: Path | None = None):
+def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out: Path | None = None,
+                    summary_unit: str | None = None):
     """Read and judge every returned file, with a progress bar: what merge and report share.  The
     output folder, when it lies inside the collected folder, is not read back as returns."""
     from xlsx_tool.reading.limits import MB, Limits
     from xlsx_tool.judging.merge import merge
 
     src = _collected(collected_dir)
+    own = _summary_unit(plan, summary_unit) if summary_unit else None
     limits = Limits(max_file_mb * MB, max_unzipped_mb * MB, max_cells)
     # counted only for a bar that someone sees: a second walk of 10,000 files is not free
     total = sum(1 for x in src.rglob("*") if x.is_file()) if sys.stderr.isatty() else 0
     bar, tick = _progress(total, "正在读取")
     try:
-        return merge(plan, src, limits, progress=tick, today=merged_on, skip=(out,) if out else ())
+        result = merge(plan, src, limits, progress=tick, today=merged_on, skip=(out,) if out else ())
+        return result.only(own.name) if own else result
     finally:
         if bar:
             bar.__exit__(None, None, None)
+
+
+def _summary_unit(plan, text: str):
+    """The summary unit `--summary-unit` names, or a usage error listing the names."""
+    from xlsx_tool.reading.annex3 import match_summary
+
+    found = match_summary(text, plan)
+    if found is None:
+        raise UserError(f"方案中没有汇总单位“{text}”。请写方案中的名称，例如：{'、'.join(s.name for s in plan.summary_units[:4])}……"
+                        "（xlsx-tool plan show 可列出全部）")
+    return found
 
 
 def _collected(path) -> Path:
@@ -112,6 +126,9 @@ def _read_options(f):
                      help="单个文件解压后大小上限（MB）。"),
         click.option("--max-cells", type=AtLeast(1000), default=200_000, show_default=True,
                      help="单个文件读取的单元格上限。"),
+        click.option("--summary-unit", "summary_unit", metavar="汇总单位",
+                     help="只汇总这一个汇总单位（如“州委办直属机关党委”“第一核查组”）：汇总表以它的附件3开头，"
+                          "正是它要上报州直工委的那份。"),
     ]):
         f = opt(f)
     return f
@@ -271,7 +288,7 @@ def generate(plan_file, out_dir, no_zip, previous_file):
 @click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True, metavar="文件夹",
               help="输出文件夹；汇总表写为其中的 评分汇总表.xlsx。")
 @click.option("--json", "as_json", is_flag=True, help="把结果以 JSON 输出到标准输出（同时仍写汇总表）。")
-def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, max_unzipped_mb, max_cells):
+def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, max_unzipped_mb, max_cells, summary_unit):
     """汇总收表文件夹（默认 collected/）中交回的评分表，生成 评分汇总表.xlsx。
 
     读取文件夹及子文件夹中的 .xlsx、.xlsm、.xls、.ods 和 .zip；按表内记录的单位识别，
@@ -294,7 +311,7 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     out = _out_dir(out_dir)
     # with --json, standard output holds the JSON alone: whatever a library prints goes to stderr
     with redirect_stdout(sys.stderr) if as_json else nullcontext():
-        result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out)
+        result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out, summary_unit)
         _, lists = write_merge(result, out, guard=_write_guard)
     target = out / SUMMARY_FILE
     errors = result.count(ERROR)
@@ -317,6 +334,10 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
         say(f"  {f}")
     if errors > 10:
         say(f"  ……其余 {errors - 10} 条见汇总表的“问题清单”。")
+    with_rows = [s.summary.name for s in result.summaries if s.rows]
+    if not summary_unit and len(with_rows) == 1 and len(result.summaries) > 1:
+        say(f"提示：只收到 {with_rows[0]} 的评分表。如果这是本单位自己的汇总，请加 --summary-unit {with_rows[0]}："
+            "汇总表将只含本单位，并以要上报的附件3开头。")
     say(f"汇总表：{target}")
     if lists:
         say(f"退回修改清单 {len(lists)} 份：{out / FOLDER}")
@@ -328,7 +349,7 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
 @_read_options
 @click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True, metavar="文件夹",
               help="输出文件夹；报告写为其中的 简要核查报告-<汇总单位>.docx 和 简要核查报告-汇总.docx。")
-def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, max_cells, out_dir):
+def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, max_cells, summary_unit, out_dir):
     """根据交回的评分表起草简要核查报告（.docx）：每个汇总单位一份，另有一份汇总。
 
     报告是初稿：核查对象、时间、得分、特色亮点、主要扣分、三分之一规则、排名和未交单位
@@ -341,7 +362,7 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
 
     p = _plan(plan_file)
     out = _out_dir(out_dir)
-    result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out)
+    result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out, summary_unit)
     if not result.received:  # a draft from nothing would be 23 pages of （待补充）
         raise UserError(f"没有起草报告：{_nothing_received(Path(result.collected), len(result.files))}"
                         "报告根据交回的评分表起草，请先收表。")
@@ -379,13 +400,20 @@ def status(collected_dir, plan_file, today, show_all):
     click.echo(f"收表文件夹：{src}")
     if not result.received:
         click.echo(f"提示：{_nothing_received(src, len(result.files))}")
+    from xlsx_tool.outputs.summary import summary_state
+
     for i, s in enumerate(result.summaries, 1):
         su = s.summary
-        mark = "√" if not s.missing else " "  # √ is in GBK (a Chinese Windows console); ✓ is not
+        mark = "√" if not s.missing else " "  # every form in; √ is in GBK (a Chinese Windows console), ✓ is not
         click.echo(f"{mark}{i:>3}. {su.name}  {len(s.rows)}/{len(su.units)}"
+                   f"  汇总表 {summary_state(s)}  简要核查报告 {'已交' if s.report_files else '未交'}"
                    + (f"  拒收 {s.refused}" if s.refused else ""))
+        owes = (["评分汇总表"] if summary_state(s) == "未交" and s.rows else []) + ([] if s.report_files else ["简要核查报告"])
         if s.missing:
             click.echo(f"       未交：{'、'.join(u.name for u in s.missing)}")
+        if owes:
+            click.echo(f"       还应上报：{'、'.join(owes)}")
+        if s.missing or owes:
             click.echo(f"       联系：{su.contacts}")
         elif show_all:
             click.echo(f"       {'、'.join(r.unit.name for r in s.rows)}")

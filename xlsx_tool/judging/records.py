@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from xlsx_tool import findings as FX
 from xlsx_tool.judging.scoring import Scored
@@ -88,7 +88,7 @@ class MergeResult:
 
     @property
     def expected(self) -> int:
-        return len(self.plan.units)
+        return sum(len(s.summary.units) for s in self.summaries)
 
     @property
     def received(self) -> int:
@@ -100,6 +100,17 @@ class MergeResult:
     @property
     def quota_breaches(self) -> list[SummaryResult]:
         return [s for s in self.summaries if s.breach]
+
+    def only(self, summary_name: str) -> MergeResult:
+        """The result as one summary unit sees it (`merge --summary-unit`): its units, its files and the
+        findings about them or about no unit in particular; ranks are within it."""
+        [s] = [s for s in self.summaries if s.summary.name == summary_name]
+        rows = [Row(r.unit, r.scored, r.file, r.rank, r.rank) for r in s.rows]
+        own = replace(s, rows=rows, high=[r for r in rows if r.scored.score >= self.plan.rules.high_score])
+        files = [f for f in self.files if f.summary == summary_name or summary_name in f.covers
+                 or not (f.summary or f.covers)]
+        findings = [f for f in self.findings if f.summary in ("", summary_name)]
+        return MergeResult(self.plan, self.collected, self.merged_on, files, [own], rows, findings)
 
     def routes(self) -> dict[str, int]:
         """How many counted units came by each route (评分表, 本工具汇总表, 手工汇总表)."""
