@@ -443,7 +443,7 @@ def test_summary_workbook(scenario):
     rows = [x for x in _rows(ws) if x[0] is not None]
     assert len(rows) == len(r.files) == len(scenario.file_bytes)
     for x in rows:
-        assert x[7] == hashlib.sha256(scenario.file_bytes[x[1]]).hexdigest()
+        assert x[9] == hashlib.sha256(scenario.file_bytes[x[1]]).hexdigest()
 
     ws = wb["回收情况"]
     total = next(x for x in _rows(ws) if x[0] == "合计")
