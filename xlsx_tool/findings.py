@@ -92,7 +92,7 @@ RULES: dict[str, Rule] = {
     "hand-rank-wrong": Rule(WARNING, "{unit} 的排名填的是 {found}，按得分应为第 {expected} 名（同分同名次）",
                             "按得分从高到低排名，同分同名次"),
     "hand-scores-taken": Rule(INFO, "{summary} 的 {count} 个单位的得分取自手工汇总表，照录未核（手工汇总表没有逐项扣分）"),
-    "source-score-mismatch": Rule(WARNING, "{unit} 在 {file} 中得分 {score}，在 {other} 中为 {other_score}；采用{chosen}",
+    "source-score-mismatch": Rule(WARNING, "{unit} 在 {here} 中得分 {score}，在 {other} 中为 {other_score}；采用{chosen}",
                                   "核对两处的得分"),
     # ---- merge
     "unit-duplicate": Rule(WARNING, "{unit} 有 {count} 份不同的评分表：{files}。按规则采用 {chosen}（{why}）"),

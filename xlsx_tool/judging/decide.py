@@ -89,7 +89,7 @@ def weigh(plan: Plan, forms: dict[str, FileRecord], files: list[FileRecord]
         used.add(id(best_rec))
         for scored, rec in found:
             if rec is not best_rec and scored.score != best.score:
-                findings.append(FX.make("source-score-mismatch", file=best_rec.name, unit=name,
+                findings.append(FX.make("source-score-mismatch", file=best_rec.name, here=best_rec.name, unit=name,
                                         summary=best.unit.summary, score=as_text(best.score), other=rec.name,
                                         other_score=as_text(scored.score), chosen=best.source))
     for rec in summaries:

@@ -24,17 +24,18 @@ from xlsx_tool.textnorm import norm_text
 IDENTITY_SHEET = "汇总表信息"
 IDENTITY_MARK = "xlsx-tool 汇总表信息（请勿修改本表）"
 IDENTITY_KEYS = (("plan_id", "方案编号"), ("period", "核查期间"), ("summaries", "汇总单位"), ("version", "工具版本"),
-                 ("merged_on", "汇总时间"))
+                 ("merged_on", "汇总时间"), ("taken", "照录手工汇总表的单位"))
 DETAIL_SHEET = "扣分明细"
 DETAIL_HEADERS = ("被核查单位", "汇总单位", "项目", "扣分", "扣分情况")
 
 
-def identity_rows(plan: Plan, summaries: list[str], merged_on) -> list[tuple[str, str]]:
-    """What the summary writer puts in the identity sheet, below the mark."""
+def identity_rows(plan: Plan, summaries: list[str], merged_on, taken: list[str]) -> list[tuple[str, str]]:
+    """What the summary writer puts in the identity sheet, below the mark.  `taken`: the units whose scores
+    it took from hand-made tables (no 扣分明细 to recompute them from, when this summary is read back)."""
     from xlsx_tool import __version__
 
     values = {"plan_id": plan.id, "period": plan.period, "summaries": "、".join(summaries), "version": __version__,
-              "merged_on": merged_on.isoformat()}
+              "merged_on": merged_on.isoformat(), "taken": "、".join(taken)}
     return [(label, values[key]) for key, label in IDENTITY_KEYS]
 
 
@@ -65,6 +66,7 @@ def read_tool_summary(book, tables: list[ReportedTable], plan: Plan, rec: FileRe
     covers = [s for s in (plan.summary_units) if s.name in ident.get("summaries", "").split("、")]
     rec.covers = [s.name for s in covers]
     deductions = _detail(book, plan, rec)
+    taken = set(ident.get("taken", "").split("、"))
     shown = {}
     for table in tables:
         for row in table.rows:
@@ -76,6 +78,10 @@ def read_tool_summary(book, tables: list[ReportedTable], plan: Plan, rec: FileRe
             if unit.name not in shown:
                 continue  # not returned to that summary unit: missing, as it is there
             row, where = shown[unit.name]
+            if unit.name in taken and row.score is not None:  # taken as reported there: so it stays
+                rec.scores[unit.name] = Scored(unit, [], row.score, row.score, None, source=HAND_SUMMARY,
+                                               reported=(row.highlights, row.deductions))
+                continue
             scored = _recompute(plan, unit, deductions.get(unit.name, {}), row.highlights)
             if row.score is not None and row.score != scored.score:
                 rec.findings.append(FX.make("tool-summary-recomputed", file=rec.name, sheet=where, cell=row.where,

@@ -139,7 +139,8 @@ def build_summary(result: MergeResult) -> bytes:
     ws = wb.add_worksheet(IDENTITY_SHEET)
     ws.write_string(0, 0, IDENTITY_MARK)
     covered = [s.summary.name for s in result.summaries if s.rows]
-    for r, (label, value) in enumerate(identity_rows(plan, covered, result.merged_on), 1):
+    taken = [r.unit.name for r in result.ranking if r.scored.reported]
+    for r, (label, value) in enumerate(identity_rows(plan, covered, result.merged_on, taken), 1):
         ws.write_string(r, 0, label)
         ws.write_string(r, 1, value)
     ws.hide()
