@@ -21,12 +21,13 @@ from xlsx_tool.errors_zh import describe
 from xlsx_tool.files import safe_filename
 from xlsx_tool.judging.merge import IGNORED, merge, read_source
 from xlsx_tool.plan import Plan
-from xlsx_tool.reading.collect import WORKBOOK_SUFFIXES, list_files, sources_of, suffix_of
+from xlsx_tool.reading.collect import DOCUMENTS, WORKBOOK_SUFFIXES, list_files, sources_of, suffix_of
 from xlsx_tool.reading.limits import MB, Limits
 
 from xlsx_tool.interfaces.web import views
 
-UPLOAD_SUFFIXES = WORKBOOK_SUFFIXES | {".zip"}
+# forms, zips of them, saved e-mails, and what summary units send up (附件3 in Word, 简要核查报告)
+UPLOAD_SUFFIXES = WORKBOOK_SUFFIXES | {".zip", ".eml"} | DOCUMENTS
 # A merge in the server reads on one core: the pool forks, and forking a threaded server is unsafe.
 # 137 returns are read in about 0.15 s on this machine, so a pool would save nothing that shows.
 WORKERS = 1
@@ -112,7 +113,7 @@ class Office:
             return [views.unsaved(name, f"文件 {len(data) / MB:.1f} MB，超过 {self.limits.max_file_bytes / MB:.0f} MB 的上限，未保存")]
         if suffix not in UPLOAD_SUFFIXES:
             return [views.unsaved(name, f"不是评分表文件（{suffix or '无扩展名'}），未保存；"
-                                        "请上传 .xlsx、.xlsm、.xls、.ods 或 .zip 文件")]
+                                        "请上传评分表（.xlsx、.xls、.ods、.zip）、汇总表、简要核查报告（.docx、.pdf）或保存的邮件（.eml）")]
         try:
             path = self._save(base, data)
         except OSError as e:

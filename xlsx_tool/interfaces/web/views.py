@@ -8,7 +8,7 @@ from __future__ import annotations
 from xlsx_tool import findings as FX
 from xlsx_tool.decimals import as_text
 from xlsx_tool.judging.merge import COUNTED, IGNORED, REFUSED, FileRecord, MergeResult
-from xlsx_tool.outputs.summary import SEVERITY_ORDER, deductions_text, highlights_text
+from xlsx_tool.outputs.summary import SEVERITY_ORDER, deductions_text, highlights_text, summary_state
 
 
 def _when(plan, today) -> tuple[int, str]:
@@ -36,7 +36,8 @@ def status_json(result: MergeResult, version: int) -> dict:
             {"name": s.summary.name, "returned": len(s.rows), "expected": len(s.summary.units), "refused": s.refused,
              "missing": [u.name for u in s.missing],
              "leader": str(s.summary.leader or ""), "liaison": str(s.summary.liaison or ""),
-             "contacts": s.summary.contacts}
+             "contacts": s.summary.contacts, "summary_state": summary_state(s),
+             "report_state": "已交" if s.report_files else "未交"}
             for s in result.summaries
         ],
         "files": [{"name": f.name, "status": f.status, "reason": f.reason, "unit": f.unit, "summary": f.summary,
@@ -52,6 +53,8 @@ def verdict(original: str, saved: str, rec: FileRecord) -> dict:
         word = "拒收" if rec.status == REFUSED else "忽略"
         return {**out, "ok": False, "status": word, "text": f"{word}：{rec.reason}"}
     errors = FX.count(rec.findings, FX.ERROR)
+    if rec.scored is None:  # a summary unit's 评分汇总表 or 简要核查报告
+        return {**out, "ok": True, "status": "收到", "errors": errors, "text": f"收到：{rec.reason}"}
     text = f"收到：{rec.unit}（{rec.summary}），得分 {as_text(rec.scored.score)}"
     if errors:
         text += f"；有 {errors} 处错误，汇总后列入退回修改清单"

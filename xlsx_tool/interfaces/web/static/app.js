@@ -70,7 +70,9 @@ function renderStatus(s) {
       el("td", { class: "num", text: u.refused || "" }),
       el("td", { class: "missing", text: done ? "已交齐" : u.missing.join("、") }),
       el("td", { text: done ? "" : u.leader || (u.liaison ? "" : u.contacts) }),  // "（方案未列联系人）"
-      el("td", { text: done ? "" : u.liaison })));
+      el("td", { text: done ? "" : u.liaison }),
+      el("td", { text: u.summary_state }),
+      el("td", { text: u.report_state })));
   });
   fill($("#summaries tbody"), rows);
   filesByName.clear();
