@@ -112,7 +112,9 @@ def _day(d, today=None) -> str:
     """A date for a message: without the year only when it is this year's."""
     import datetime as dt
 
-    return f"{d:%m月%d日}" if d.year == (today or dt.date.today()).year else f"{d:%Y年%m月%d日}"
+    from xlsx_tool.outputs.progress import day_text
+
+    return day_text(d, today or dt.date.today())
 
 
 def _read_options(f):
@@ -387,28 +389,24 @@ def status(collected_dir, plan_file, today, show_all):
 
     from xlsx_tool.judging.merge import REFUSED
     from xlsx_tool.judging.merge import merge as run
+    from xlsx_tool.outputs.progress import deadline_text, report_state, still_owed, summary_state
 
     p = _plan(plan_file)
     src = _collected(collected_dir)
     day = today or dt.date.today()
     result = run(p, src, today=day)
-    left = (p.deadline - day).days
-    deadline = _day(p.deadline, day)
-    when = (f"距上报截止（{deadline}）还有 {left} 天" if left > 0 else
-            "今天是上报截止日" if left == 0 else f"已超过上报截止日期（{deadline}）{-left} 天")
+    _, when = deadline_text(p.deadline, day)
     click.echo(f"{p.period}：已收 {result.received}/{result.expected} 份，{when}。")
     click.echo(f"收表文件夹：{src}")
     if not result.received:
         click.echo(f"提示：{_nothing_received(src, len(result.files))}")
-    from xlsx_tool.outputs.summary import summary_state
-
     for i, s in enumerate(result.summaries, 1):
         su = s.summary
         mark = "√" if not s.missing else " "  # every form in; √ is in GBK (a Chinese Windows console), ✓ is not
         click.echo(f"{mark}{i:>3}. {su.name}  {len(s.rows)}/{len(su.units)}"
-                   f"  汇总表 {summary_state(s)}  简要核查报告 {'已交' if s.report_files else '未交'}"
+                   f"  汇总表 {summary_state(s)}  简要核查报告 {report_state(s)}"
                    + (f"  拒收 {s.refused}" if s.refused else ""))
-        owes = (["评分汇总表"] if summary_state(s) == "未交" and s.rows else []) + ([] if s.report_files else ["简要核查报告"])
+        owes = still_owed(s)
         if s.missing:
             click.echo(f"       未交：{'、'.join(u.name for u in s.missing)}")
         if owes:

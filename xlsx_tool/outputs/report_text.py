@@ -207,7 +207,14 @@ def unit_names(rows: list[Row]) -> str:
 def numbers(doc: Doc, result: MergeResult, rows: list[Row], expected: int, findings: list) -> None:
     n = len(rows)
     missing = expected - n
-    text = f"应核查{expected}个单位，已收到并采用评分表{n}份"
+    routes: dict[str, int] = {}
+    for r in rows:
+        routes[r.scored.source] = routes.get(r.scored.source, 0) + 1
+    if set(routes) <= {"评分表"}:
+        text = f"应核查{expected}个单位，已收到并采用评分表{n}份"
+    else:  # some scores came in summaries sent up: say how many by which route
+        text = (f"应核查{expected}个单位，已采用{n}个单位的得分（"
+                + "、".join(f"取自{k}{v}个" for k, v in routes.items()) + "）")
     text += f"，尚有{missing}个单位未交" if missing else "，全部交齐"
     best = max(r.scored.score for r in rows)
     worst = min(r.scored.score for r in rows)

@@ -32,6 +32,12 @@ def _rows(result: MergeResult, rows: list[Row] | None) -> list[Row]:
     return list(result.ranking if rows is None else rows)
 
 
+def _itemised(result: MergeResult, rows: list[Row] | None) -> list[Row]:
+    """The rows whose items are known: a score taken from a hand-made 附件3 has none, so it is left out of
+    every per-item and per-category figure (it still counts in the score distribution)."""
+    return [r for r in _rows(result, rows) if r.scored.items]
+
+
 def _avg(total: Decimal, n: int) -> Decimal | None:
     return total / n if n else None
 
@@ -143,7 +149,7 @@ def _lost_by_item(rows: list[Row]) -> dict[int, list[tuple[Row, Decimal, str]]]:
 
 
 def item_stats(result: MergeResult, rows: list[Row] | None = None) -> list[ItemStat]:
-    rows = _rows(result, rows)
+    rows = _itemised(result, rows)
     lost_by = _lost_by_item(rows)
     out = []
     for item in result.plan.rubric.items:
@@ -157,7 +163,7 @@ def item_stats(result: MergeResult, rows: list[Row] | None = None) -> list[ItemS
 def category_stats(result: MergeResult, rows: list[Row] | None = None,
                    items: list[ItemStat] | None = None) -> list[CategoryStat]:
     """`items`: item_stats of the same rows, when already at hand (10,000 units: 0.05 s saved)."""
-    rows = _rows(result, rows)
+    rows = _itemised(result, rows)
     by_seq = {s.seq: s for s in (item_stats(result, rows) if items is None else items)}
     out = []
     for name, items_ in result.plan.rubric.categories:

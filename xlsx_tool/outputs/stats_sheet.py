@@ -189,9 +189,13 @@ def add_stats_sheet(wb, result: MergeResult, sheet_name: str = STATS_SHEET):
     S.set_row(0, 30)
     when = f"{result.merged_on:%Y年%m月%d日}"
     if result.received:
-        info = (f"汇总时间：{when}    统计对象：已采用的 {result.received} 份评分表（应交 {result.expected} 份）。"
-                f"得分为按扣分重新计算的核定得分；分数段含下限、不含上限；“平均扣分”为扣分合计除以统计单位数；"
-                f"“扣分单位占比”为被扣分单位数除以统计单位数。")
+        routes = result.routes()
+        hand = routes.get("手工汇总表", 0)
+        info = (f"汇总时间：{when}    统计对象：已采用的 {result.received} 个单位的得分（应 {result.expected} 个；"
+                + "、".join(f"{k} {n} 个" for k, n in routes.items()) + "）。"
+                + (f"手工汇总表的 {hand} 个单位没有逐项扣分，只计入得分分布，不计入各项、各类的统计。" if hand else "")
+                + "得分为按扣分重新计算的核定得分；分数段含下限、不含上限；“平均扣分”为扣分合计除以统计单位数；"
+                "“扣分单位占比”为被扣分单位数除以统计单位数。")
     else:
         info = f"汇总时间：{when}    尚未收到可采用的评分表（应交 {result.expected} 份），暂无统计数据，未绘制图表。"
     ws.merge_range(1, 0, 1, last_col, info, S.f_info)

@@ -12,6 +12,7 @@ from xlsx_tool.files import write_atomic
 from xlsx_tool.forms.layout import SUMMARY_TEXT_KEEP
 from xlsx_tool.judging.merge import MergeResult, Row, SummaryResult
 from xlsx_tool.judging.scoring import FORM
+from xlsx_tool.outputs.progress import report_state, summary_state
 from xlsx_tool.judging.summaries import DETAIL_HEADERS, DETAIL_SHEET, IDENTITY_MARK, IDENTITY_SHEET, identity_rows
 from xlsx_tool.outputs.tables import Tables, new_book
 
@@ -75,7 +76,7 @@ def build_summary(result: MergeResult) -> bytes:
         state = "" if s.has_returns else "未收到（本次未汇总）"
         rows.append([i, su.name, len(su.units), len(s.rows), len(s.missing), s.refused,
                      (f"{len(s.high)}/{s.quota}", B.error if s.breach else B.center),
-                     (summary_state(s), B.center), ("已交" if s.report_files else "未交", B.center),
+                     (summary_state(s), B.center), (report_state(s), B.center),
                      str(su.leader or ""), str(su.liaison or ""),
                      state or "、".join(u.name for u in s.missing)])
     total = [("合计", B.center), "", result.expected, result.received, result.expected - result.received,
@@ -146,13 +147,6 @@ def build_summary(result: MergeResult) -> bytes:
     ws.hide()
     wb.close()
     return buf.getvalue()
-
-
-def summary_state(s: SummaryResult) -> str:
-    """Whether a summary unit's 评分汇总表 is in: sent up, or made here from all its units' forms."""
-    if s.summary_files:
-        return "已交"
-    return "不需要" if not s.missing and all(r.scored.source == FORM for r in s.rows) else "未交"
 
 
 def routes_text(result: MergeResult) -> str:

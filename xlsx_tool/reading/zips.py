@@ -69,4 +69,6 @@ class Package:
         self.parts = {i.filename.replace("\\", "/"): i for i in self.zf.infolist()}
 
     def read(self, name: str, limit: int) -> bytes:
+        if name not in self.parts:  # named by another part, but not there
+            raise ZipProblem("damaged", f"缺少部件“{name}”")
         return read_member(self.zf, self.parts[name], limit)

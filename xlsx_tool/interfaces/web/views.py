@@ -8,20 +8,14 @@ from __future__ import annotations
 from xlsx_tool import findings as FX
 from xlsx_tool.decimals import as_text
 from xlsx_tool.judging.merge import COUNTED, IGNORED, REFUSED, FileRecord, MergeResult
-from xlsx_tool.outputs.summary import SEVERITY_ORDER, deductions_text, highlights_text, summary_state
-
-
-def _when(plan, today) -> tuple[int, str]:
-    left = (plan.deadline - today).days
-    text = (f"距上报截止（{plan.deadline:%m月%d日}）还有 {left} 天" if left > 0 else
-            "今天是上报截止日" if left == 0 else f"已超过上报截止日期（{plan.deadline:%m月%d日}）{-left} 天")
-    return left, text
+from xlsx_tool.outputs.progress import deadline_text, report_state, summary_state
+from xlsx_tool.outputs.summary import SEVERITY_ORDER, deductions_text, highlights_text
 
 
 def status_json(result: MergeResult, version: int) -> dict:
     """收表进度: the counts, who is missing and whom to call, the refused files."""
     plan = result.plan
-    left, when = _when(plan, result.merged_on)
+    left, when = deadline_text(plan.deadline, result.merged_on)
     return {
         "version": version,
         "title": plan.title,
@@ -37,7 +31,7 @@ def status_json(result: MergeResult, version: int) -> dict:
              "missing": [u.name for u in s.missing],
              "leader": str(s.summary.leader or ""), "liaison": str(s.summary.liaison or ""),
              "contacts": s.summary.contacts, "summary_state": summary_state(s),
-             "report_state": "已交" if s.report_files else "未交"}
+             "report_state": report_state(s)}
             for s in result.summaries
         ],
         "files": [{"name": f.name, "status": f.status, "reason": f.reason, "unit": f.unit, "summary": f.summary,
