@@ -302,7 +302,7 @@ def test_tables_hold_the_numbers_beside_the_charts(merged, book):
     assert first[2:8] == (10, 8, pytest.approx(float(summary_stats(merged)[0].average)), 5, 3, 0.5)
     assert rows["第二核查组"][2:5] == (10, 0, None)
     assert rows["合计（全部单位）"][2:4] == (137, len(RETURNS))
-    assert any(isinstance(v, str) and "统计对象：已采用的 12 份评分表（应交 137 份）" in v
+    assert any(isinstance(v, str) and "统计对象：已采用的 12 个单位的得分（应 137 个；评分表 12 个）" in v
                for r in ws.iter_rows(values_only=True) for v in r)
 
 
