@@ -14,145 +14,11 @@ from pathlib import Path
 import click
 
 from xlsx_tool import __version__
-from xlsx_tool.interfaces.click_zh import AtLeast, Day, Group
-
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-HELP = click.help_option("-h", "--help", help="显示本帮助并退出。")
-PLAN_HELP = "方案文件（YAML）；不写则使用内置的 2017 年第三季度方案。"
-PLAN = click.option("--plan", "plan_file", type=click.Path(dir_okay=False), metavar="方案文件", help=PLAN_HELP)
-FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".zip", ".et")
-
-
-DATE = Day()
-
-
-class UserError(click.ClickException):
-    """A mistake in what the user asked for: a Chinese message (printed as 错误：…), exit code 2."""
-
-    exit_code = 2
-
-
-class WriteError(UserError):
-    exit_code = 3
-
-
-def _plan(path):
-    from xlsx_tool.plan import PlanError, load_plan
-
-    try:
-        return load_plan(Path(path).absolute() if path else None)
-    except PlanError as e:
-        raise UserError(str(e)) from None
-
-
-def _progress(total: int, label: str):
-    """A progress bar on stderr for long work; silent when stderr is not a terminal."""
-    if not sys.stderr.isatty() or total < 20:
-        return None, None
-    bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
-    bar.__enter__()
-    return bar, bar.update
-
-
-def _read_collected(plan, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out: Path | None = None,
-                    summary_unit: str | None = None):
-    """Read and judge every returned file, with a progress bar: what merge and report share.  The
-    output folder, when it lies inside the collected folder, is not read back as returns."""
-    from xlsx_tool.reading.limits import MB, Limits
-    from xlsx_tool.judging.merge import merge
-
-    src = _collected(collected_dir)
-    own = _summary_unit(plan, summary_unit) if summary_unit else None
-    limits = Limits(max_file_mb * MB, max_unzipped_mb * MB, max_cells)
-    # counted only for a bar that someone sees: a second walk of 10,000 files is not free
-    total = sum(1 for x in src.rglob("*") if x.is_file()) if sys.stderr.isatty() else 0
-    bar, tick = _progress(total, "正在读取")
-    try:
-        result = merge(plan, src, limits, progress=tick, today=merged_on, skip=(out,) if out else ())
-        return result.only(own.name) if own else result
-    finally:
-        if bar:
-            bar.__exit__(None, None, None)
-
-
-def _summary_unit(plan, text: str):
-    """The summary unit `--summary-unit` names, or a usage error listing the names."""
-    from xlsx_tool.reading.annex3 import match_summary
-
-    found = match_summary(text, plan)
-    if found is None:
-        raise UserError(f"方案中没有汇总单位“{text}”。请写方案中的名称，例如：{'、'.join(s.name for s in plan.summary_units[:4])}……"
-                        "（xlsx-tool plan show 可列出全部）")
-    return found
-
-
-def _collected(path) -> Path:
-    """The folder of returned forms, absolute; a file or a missing folder is a usage error that says what to do."""
-    src = Path(path).absolute()
-    if src.is_dir():
-        return src
-    if src.suffix.lower() in FORM_SUFFIXES and src.exists():
-        raise UserError(f"{src} 是一个文件，不是文件夹。这里要写存放交回评分表的文件夹："
-                        f"请把这个文件放进一个文件夹（例如 {src.parent / 'collected'}），再写那个文件夹。")
-    if src.exists():
-        raise UserError(f"{src} 是一个文件，不是文件夹。这里要写存放交回评分表的文件夹。")
-    raise UserError(f"找不到文件夹 {src}。请把交回的评分表放进该文件夹，或在命令后写明文件夹路径。")
-
-
-def _nothing_received(src: Path, files: int) -> str:
-    """Why a folder gave no returned form, and what it should hold."""
-    seen = "是空的" if not files else f"中有 {files} 个文件，但没有一份可用的评分表"
-    return (f"文件夹 {src} {seen}。这个文件夹应当存放各核查组交回的评分细则表"
-            f"（.xlsx、.xls、.ods 或 .zip，可以放在子文件夹中，文件名无所谓）；"
-            f"如果写错了文件夹，请在命令后写明正确的文件夹。")
-
-
-def _day(d, today=None) -> str:
-    """A date for a message: without the year only when it is this year's."""
-    import datetime as dt
-
-    from xlsx_tool.outputs.progress import day_text
-
-    return day_text(d, today or dt.date.today())
-
-
-def _read_options(f):
-    """The options merge and report share (same inputs, same limits)."""
-    for opt in reversed([
-        click.argument("collected_dir", type=click.Path(), default="collected", metavar="[收表文件夹]"),
-        PLAN,
-        click.option("--date", "merged_on", type=DATE, help="汇总时间，默认今天（如 2017-11-06）。"),
-        click.option("--max-file-mb", type=AtLeast(1), default=20, show_default=True, help="单个文件大小上限（MB）。"),
-        click.option("--max-unzipped-mb", type=AtLeast(1), default=50, show_default=True,
-                     help="单个文件解压后大小上限（MB）。"),
-        click.option("--max-cells", type=AtLeast(1000), default=200_000, show_default=True,
-                     help="单个文件读取的单元格上限。"),
-        click.option("--summary-unit", "summary_unit", metavar="汇总单位",
-                     help="只汇总这一个汇总单位（如“州委办直属机关党委”“第一核查组”）：汇总表以它的附件3开头，"
-                          "正是它要上报州直工委的那份。"),
-    ]):
-        f = opt(f)
-    return f
-
-
-def _out_dir(path, how="请用 --out 指定一个文件夹") -> Path:
-    """An output folder, absolute: it may not exist yet, but it must not be a file."""
-    out = Path(path).absolute()
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out} 是一个文件，不是文件夹。{how}。")
-    return out
-
-
-def _write_guard(path: Path, write):
-    try:
-        write()
-    except PermissionError:
-        raise WriteError(f"无法写入 {path}：文件可能正被 Excel/WPS 打开，请关闭该文件后重试。") from None
-    except OSError as e:
-        from xlsx_tool.errors_zh import describe
-
-        raise WriteError(f"无法写入 {path}：{describe(e)}。") from None
+from xlsx_tool.interfaces.click_zh import Group
+from xlsx_tool.interfaces.cli_common import (
+    CONTEXT, DATE, HELP, PLAN, UserError, collected_folder, day, nothing_received, out_folder, plan_or_stop,
+    progress_bar, read_collected, read_options, write_guard,
+)
 
 
 @click.group(cls=Group, context_settings=CONTEXT)
@@ -189,7 +55,7 @@ def plan_check(plan_file):
     from xlsx_tool.findings import ERROR, count
     from xlsx_tool.plan.check import check_plan
 
-    p = _plan(plan_file)
+    p = plan_or_stop(plan_file)
     found = check_plan(p)
     source = p.source.replace("（内置）", "内置方案 ")  # the embedded plan's label is itself bracketed
     click.echo(f"方案：{p.title}（{source}）")
@@ -206,7 +72,7 @@ def plan_check(plan_file):
 @PLAN
 def plan_show(plan_file):
     """显示方案概要：汇总单位、单位数、核查时间、评分细则。"""
-    p = _plan(plan_file)
+    p = plan_or_stop(plan_file)
     click.echo(p.title)
     click.echo(f"方案编号 {p.id}；{p.issuer} {p.issued:%Y年%m月%d日}印发；{p.deadline:%Y年%m月%d日}前上报"
                + (f"（{p.report_to}）" if p.report_to else ""))
@@ -216,7 +82,7 @@ def plan_show(plan_file):
     click.echo(f"\n汇总单位（{len(p.summary_units)} 个，共 {len(p.units)} 个被核查单位）：")
     for i, s in enumerate(p.summary_units, 1):
         start, end = s.window
-        click.echo(f"{i:>3}. {s.name}  {len(s.units)} 个  {_day(start)}～{_day(end, start)}  {s.contacts}")
+        click.echo(f"{i:>3}. {s.name}  {len(s.units)} 个  {day(start)}～{day(end, start)}  {s.contacts}")
         click.echo("       " + "、".join(u.name for u in s.units))
     click.echo(f"\n评分细则（{len(p.rubric.items)} 项，各项合计 {p.rubric.total} 分"
                + (f"，印刷小计 {p.rubric.printed_total} 分" if p.rubric.printed_total is not None else "") + "）：")
@@ -245,7 +111,7 @@ def generate(plan_file, out_dir, no_zip, previous_file):
     """
     from xlsx_tool.forms.generate import generate as run
 
-    p = _plan(plan_file)
+    p = plan_or_stop(plan_file)
     problems = None
     if previous_file:
         from xlsx_tool.forms.previous import PreviousError, read_previous
@@ -267,8 +133,8 @@ def generate(plan_file, out_dir, no_zip, previous_file):
                    f"共 {sum(len(v) for v in problems.values())} 条。")
         if prev.unknown:
             click.echo(f"  以下单位不在本期方案中，其上季度问题未列入：{'、'.join(prev.unknown)}")
-    out = _out_dir(out_dir)
-    bar, tick = _progress(len(p.units), "正在生成")
+    out = out_folder(out_dir)
+    bar, tick = progress_bar(len(p.units), "正在生成")
     result = None
 
     def work():
@@ -276,7 +142,7 @@ def generate(plan_file, out_dir, no_zip, previous_file):
         result = run(p, out, progress=tick, make_zips=not no_zip, problems=problems)
 
     try:
-        _write_guard(out, work)
+        write_guard(out, work)
     finally:
         if bar:
             bar.__exit__(None, None, None)
@@ -286,7 +152,7 @@ def generate(plan_file, out_dir, no_zip, previous_file):
 
 @cli.command(context_settings=CONTEXT)
 @HELP
-@_read_options
+@read_options
 @click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True, metavar="文件夹",
               help="输出文件夹；汇总表写为其中的 评分汇总表.xlsx。")
 @click.option("--json", "as_json", is_flag=True, help="把结果以 JSON 输出到标准输出（同时仍写汇总表）。")
@@ -309,12 +175,12 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
     from xlsx_tool.interfaces.jobs import write_merge
     from xlsx_tool.outputs.corrections import FOLDER
 
-    p = _plan(plan_file)
-    out = _out_dir(out_dir)
+    p = plan_or_stop(plan_file)
+    out = out_folder(out_dir)
     # with --json, standard output holds the JSON alone: whatever a library prints goes to stderr
     with redirect_stdout(sys.stderr) if as_json else nullcontext():
-        result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out, summary_unit)
-        _, lists = write_merge(result, out, guard=_write_guard)
+        result = read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out, summary_unit)
+        _, lists = write_merge(result, out, guard=write_guard)
     target = out / SUMMARY_FILE
     errors = result.count(ERROR)
     if as_json:
@@ -325,7 +191,7 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
         click.echo(json.dumps(to_json(result), ensure_ascii=False))
     say = (lambda m: click.echo(m, err=True)) if as_json else click.echo
     if not result.received:
-        click.echo(f"警告：{_nothing_received(Path(result.collected), len(result.files))}", err=True)
+        click.echo(f"警告：{nothing_received(Path(result.collected), len(result.files))}", err=True)
     say(f"收到评分表 {result.received}/{result.expected} 份（共读取 {len(result.files)} 个文件）；"
         f"错误 {errors} 条，警告 {result.count(WARNING)} 条，提示 {result.count(INFO)} 条。")
     breaches = result.quota_breaches
@@ -348,7 +214,7 @@ def merge(collected_dir, plan_file, out_dir, as_json, merged_on, max_file_mb, ma
 
 @cli.command(context_settings=CONTEXT)
 @HELP
-@_read_options
+@read_options
 @click.option("--out", "out_dir", type=click.Path(), default="output", show_default=True, metavar="文件夹",
               help="输出文件夹；报告写为其中的 简要核查报告-<汇总单位>.docx 和 简要核查报告-汇总.docx。")
 def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, max_cells, summary_unit, out_dir):
@@ -362,13 +228,13 @@ def report(collected_dir, plan_file, merged_on, max_file_mb, max_unzipped_mb, ma
     from xlsx_tool.findings import ERROR
     from xlsx_tool.interfaces.jobs import write_report
 
-    p = _plan(plan_file)
-    out = _out_dir(out_dir)
-    result = _read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out, summary_unit)
+    p = plan_or_stop(plan_file)
+    out = out_folder(out_dir)
+    result = read_collected(p, collected_dir, merged_on, max_file_mb, max_unzipped_mb, max_cells, out, summary_unit)
     if not result.received:  # a draft from nothing would be 23 pages of （待补充）
-        raise UserError(f"没有起草报告：{_nothing_received(Path(result.collected), len(result.files))}"
+        raise UserError(f"没有起草报告：{nothing_received(Path(result.collected), len(result.files))}"
                         "报告根据交回的评分表起草，请先收表。")
-    paths = write_report(result, out, guard=_write_guard)
+    paths = write_report(result, out, guard=write_guard)
     click.echo(f"已起草 {len(paths)} 份简要核查报告（收到评分表 {result.received}/{result.expected} 份），位于 {out}{os.sep}")
     click.echo("这些是初稿：“（待补充）”处须人工补充，数字以评分汇总表为准。")
     sys.exit(1 if result.count(ERROR) else 0)
@@ -391,15 +257,15 @@ def status(collected_dir, plan_file, today, show_all):
     from xlsx_tool.judging.merge import merge as run
     from xlsx_tool.outputs.progress import deadline_text, report_state, still_owed, summary_state
 
-    p = _plan(plan_file)
-    src = _collected(collected_dir)
+    p = plan_or_stop(plan_file)
+    src = collected_folder(collected_dir)
     day = today or dt.date.today()
     result = run(p, src, today=day)
     _, when = deadline_text(p.deadline, day)
     click.echo(f"{p.period}：已收 {result.received}/{result.expected} 份，{when}。")
     click.echo(f"收表文件夹：{src}")
     if not result.received:
-        click.echo(f"提示：{_nothing_received(src, len(result.files))}")
+        click.echo(f"提示：{nothing_received(src, len(result.files))}")
     for i, s in enumerate(result.summaries, 1):
         su = s.summary
         mark = "√" if not s.missing else " "  # every form in; √ is in GBK (a Chinese Windows console), ✓ is not
@@ -435,15 +301,15 @@ def demo(directory, seed):
     from xlsx_tool.interfaces.demo import run_demo
     from xlsx_tool.findings import ERROR, WARNING
 
-    p = _plan(None)
-    d = _out_dir(directory, "请在命令后写一个文件夹（例如 xlsx-tool demo 演示）")
+    p = plan_or_stop(None)
+    d = out_folder(directory, "请在命令后写一个文件夹（例如 xlsx-tool demo 演示）")
     result = None
 
     def work():
         nonlocal result
         result = run_demo(p, d, seed)
 
-    _write_guard(d, work)
+    write_guard(d, work)
     click.echo(f"演示完成（{d}{os.sep}）：")
     click.echo(f"  空白评分表：{d / 'blank_forms'}")
     click.echo(f"  模拟交回：  {d / 'collected'}（{len(result.files)} 个文件）")

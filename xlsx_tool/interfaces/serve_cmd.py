@@ -35,13 +35,13 @@ def serve(folder, plan_file, port, host, no_browser, today):
     """
     import signal
 
-    from xlsx_tool.interfaces.cli import UserError, _plan
+    from xlsx_tool.interfaces.cli_common import UserError, plan_or_stop
     from xlsx_tool.interfaces.web.server import DEFAULT_PORT, make_server
 
     if port is not None and not 0 <= port <= 65535:
         raise UserError(f"端口 {port} 无效：请写 0～65535 之间的数（0 表示任选空闲端口）。")
     day = today
-    p = _plan(plan_file)
+    p = plan_or_stop(plan_file)
     root = Path(folder)
     if root.exists() and not root.is_dir():
         raise UserError(f"{root} 是一个文件，不是文件夹。")
