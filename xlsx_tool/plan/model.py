@@ -3,7 +3,7 @@
 A new quarter or prefecture is a new plan file, never a code change.  Loading
 validates every field and raises `PlanError` naming the file, the field and the
 problem; softer flaws of a valid plan (counts that disagree, a printed total
-that is not the sum of the items) are findings of `plan_check`.
+that is not the sum of the items) are findings of `plan.check`.
 """
 
 from __future__ import annotations

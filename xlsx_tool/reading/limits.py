@@ -1,7 +1,6 @@
 """What the readers refuse to open, and a file's kind told from its first bytes.
 
-Apart from `book_reader` so that walking a folder, and a merge of an empty one, need not load the
-readers (their regular expressions take a noticeable part of a short run's start).
+Apart from `workbook` so that walking a folder, and a merge of an empty one, need not load the readers.
 """
 
 from __future__ import annotations
