@@ -189,3 +189,22 @@ def test_merging_the_current_folder_does_not_read_its_own_output(plan, tmp_path)
         result = json.loads(run.stdout)  # JSON alone on stdout
         assert [f["file"] for f in result["files"]] == ["州财政局.xlsx"]
     assert (tmp_path / "output" / "评分汇总表.xlsx").is_file()
+
+
+def test_a_threaded_program_reads_on_a_pool_without_forking_itself(plan, tmp_path, monkeypatch):
+    """The page's server has threads: forking it is unsafe, so the pool starts fresh workers there
+    (forkserver), and they give what one process gives."""
+    import threading
+
+    import xlsx_tool.judging.merge as M
+
+    for unit in GOOD[:12]:
+        write_form(tmp_path / "c", f"{unit}.xlsx", plan, unit)
+    monkeypatch.setattr(M, "PARALLEL_FROM", 4)
+    got = {}
+    worker = threading.Thread(target=lambda: got.setdefault("r", merge(plan, tmp_path / "c", workers=2)))
+    worker.start()
+    worker.join()
+    alone = merge(plan, tmp_path / "c", workers=1)
+    assert [(r.unit.name, r.scored.score) for r in got["r"].ranking] == [(r.unit.name, r.scored.score) for r in alone.ranking]
+    assert got["r"].received == 12

@@ -155,26 +155,46 @@ def read_all(plan: Plan, collected: Path, limits: Limits, workers: int | None = 
     paths, problems = walk(collected, skip)
     out = [read_source(p, plan, limits) for p in problems]
     workers = workers if workers is not None else (os.cpu_count() or 1)
+    done = 0
     if workers > 1 and len(paths) >= PARALLEL_FROM:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+        done = _read_in_pool(plan, collected, limits, paths, workers, out, progress)
+    for path in paths[done:]:
+        out.extend(_read_path(plan, collected, path, limits))
+        if progress:
+            progress(1)
+    return out
 
-        # fork where there is one: the workers inherit the plan and the paths instead of having them pickled
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(plan, collected, limits, paths)) as pool:
+
+def _read_in_pool(plan: Plan, collected: Path, limits: Limits, paths: list[Path], workers: int,
+                  out: list[FileRecord], progress) -> int:
+    """Read `paths` on `workers` processes into `out`; returns how many paths were read (all, unless the
+    pool broke: the caller reads the rest itself, so that a lost worker costs time, not the merge)."""
+    import multiprocessing as mp
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # fork where it is safe (no other thread, as in the command line): the workers inherit the plan and the
+    # paths instead of having them pickled.  In a threaded program (the page's server) a fresh process is
+    # started instead, as on Windows.
+    methods = mp.get_all_start_methods()
+    method = ("fork" if "fork" in methods and threading.active_count() == 1 else
+              "forkserver" if "forkserver" in methods else "spawn")
+    done = 0
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context(method), initializer=_init,
+                                 initargs=(plan, collected, limits, paths)) as pool:
             for recs in pool.map(_work, range(len(paths)), chunksize=64):
                 for rec in recs:
                     if rec.scored is not None:  # the plan's own unit, not the copy that came through the pipe
                         rec.scored.unit = plan.unit(rec.unit)
                 out.extend(recs)
+                done += 1
                 if progress:
                     progress(1)
-        return out
-    for path in paths:
-        out.extend(_read_path(plan, collected, path, limits))
-        if progress:
-            progress(1)
-    return out
+    except BrokenProcessPool:
+        pass
+    return done
 
 
 def merge(plan: Plan, collected: Path, limits: Limits = Limits(), workers: int | None = None,
