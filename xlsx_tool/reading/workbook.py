@@ -81,7 +81,8 @@ class Book:
         self._wb, self._zf, self._main = workbook, zf, main
         self._given_marks = marks  # .ods and .xls: every sheet's marks, read when the book was opened
         self._parts = self._xlsx_parts() if kind in ("xlsx", "xlsm") else None
-        self._strings = self._own_strings()
+        self._strings: list[str] | None = None  # the tool's own reading of the shared strings, if it needed one
+        self._strings_looked_at = False
         self._sheets: dict[str, Sheet] = {}
         meta = [m for m in workbook.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
         self.sheet_names = [safe_text(m.name) for m in meta]
@@ -124,7 +125,10 @@ class Book:
                     cells[(r0 + i, c0 + j)] = _value(v)
         if marks is None:
             return Sheet(name, name not in self.hidden, cells, None)
-        for key, (kind, text) in (marks.values or {}).items():
+        values = marks.values or {}
+        if any(kind == "s" and key not in cells for key, (kind, _) in values.items()):
+            self._own_strings()  # a shared string calamine left blank: perhaps it misread them all (CDATA)
+        for key, (kind, text) in values.items():
             # what calamine left blank or misread: a <v> in CDATA or as a character reference, and every
             # shared string when the tool had to read them itself
             if key not in cells or (kind == "s" and self._strings is not None):
@@ -153,16 +157,19 @@ class Book:
             raise BookError("file-unreadable", "工作簿缺少工作表目录（关系部分），文件已损坏", SAVE_AS_XLSX)
         return _scan(xmlscan.workbook_parts, self._main, self._member(self._main), self._member(rels))
 
-    def _own_strings(self) -> list[str] | None:
-        """The shared strings read by the tool itself, only where calamine misreads them: CDATA sections
-        (no writer of returns uses them, but a spreadsheet shows their text)."""
+    def _own_strings(self) -> None:
+        """Read the shared strings with the tool's own pass (once), where calamine misreads them: CDATA
+        sections (no writer of returns uses them, but a spreadsheet shows their text).  Leaves `_strings`
+        None when calamine read them right."""
+        if self._strings_looked_at:
+            return
+        self._strings_looked_at = True
         path = self._parts.strings if self._parts else None
         if path is None or path not in self._zf.parts:
-            return None
+            return
         data = self._member(path)
-        if b"<![CDATA[" not in data:
-            return None
-        return [safe_text(s) for s in _scan(xmlscan.shared_strings, data)]
+        if b"<![CDATA[" in data:
+            self._strings = [safe_text(s) for s in _scan(xmlscan.shared_strings, data)]
 
     def _member(self, path: str) -> bytes:
         return _member(self._zf, path, self.limits)
