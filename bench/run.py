@@ -525,7 +525,7 @@ def run_measured(args: list[str], stdout_path: Path | None = None, cwd: Path | N
     wait_quiet(Path(args[3]).name if len(args) > 3 else "command")
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     err = tempfile.TemporaryFile()
-    busy0 = machine_busy()
+    busy0, own0 = machine_busy(), time.process_time()  # own: this process's sampler thread is not "others"
     t0 = time.perf_counter()
     p = subprocess.Popen(args, stdout=out, stderr=err, env=env(root=root), cwd=cwd or ROOT)
     sampler = TreeSampler(p.pid)
@@ -541,7 +541,7 @@ def run_measured(args: list[str], stdout_path: Path | None = None, cwd: Path | N
     stderr = err.read().decode("utf-8", "replace")
     cpu = ru.ru_utime + ru.ru_stime
     return {"wall_s": wall, "cpu_s": cpu, "cpu_per_wall": cpu / wall, "exit": p.returncode,
-            "others_cores": others_cores(busy0, cpu),
+            "others_cores": others_cores(busy0, cpu + time.process_time() - own0),
             "peak_pss_mb": sampler.peak_pss / 1024, "peak_rss_sum_mb": sampler.peak_rss / 1024,
             "max_rss_one_process_mb": ru.ru_maxrss / 1024, "processes": sampler.max_procs,
             "samples": sampler.samples, "stderr_tail": stderr[-400:]}
@@ -1068,7 +1068,7 @@ def bench_page(base: Path, plan_path: Path, runs: int) -> dict:
             wait_quiet("page merge")
             sampler = TreeSampler(serve.pid)
             sampler.start()
-            busy0, cpu0 = machine_busy(), _cpu_of_tree(serve.pid)
+            busy0, cpu0, own0 = machine_busy(), _cpu_of_tree(serve.pid), time.process_time()
             t0 = time.perf_counter()
             job = client.post("api/job/merge")
             next_status = t0 + 2.0
@@ -1085,7 +1085,7 @@ def bench_page(base: Path, plan_path: Path, runs: int) -> dict:
             out["runs_wall_s"].append(wall)
             out["runs_cpu_s"].append(cpu)
             out["runs_peak_pss_mb"].append(sampler.peak_pss / 1024)
-            out["runs_others_cores"].append(others_cores(busy0, cpu))
+            out["runs_others_cores"].append(others_cores(busy0, cpu + time.process_time() - own0))
             out["states"].append(job["state"])
             if job["state"] != "done" or job["problems"]:
                 raise SystemExit(f"the page's merge: {job['state']} {job['problems']}")
@@ -1113,6 +1113,8 @@ def merge_runs(args: list[str], runs: int, floor, root: Path = ROOT) -> dict:
     m = sorted(runs_out, key=lambda r: r["wall_s"])[len(runs_out) // 2]
     m["runs_wall_s"] = [r["wall_s"] for r in runs_out]
     m["runs_floor_ms"] = [r["floor_ms"] for r in runs_out]
+    m["runs_others_cores"] = [r["others_cores"] for r in runs_out]
+    m["runs_cpu_per_wall"] = [r["cpu_per_wall"] for r in runs_out]
     return m
 
 
