@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
-import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from xml.etree import ElementTree
 
 import openpyxl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/lo.py, however pytest imports this file
 import lo  # noqa: E402
+from pdf import page_count, pdf_pages  # noqa: E402
 from xlsx_tool.forms import layout as L  # noqa: E402
 from xlsx_tool.forms.guide import guide_lines  # noqa: E402
 from xlsx_tool.forms.writer import FormEntries, ItemEntry, build_form  # noqa: E402
@@ -31,58 +28,6 @@ REASON = ("经查阅会议记录，2017年7月至9月未按要求召开支委会
           "部分党员未按时参加组织生活，已当场反馈并要求10月底前整改到位。")
 HIGHLIGHT = "建立党建工作台账，每月通报各支部进度，结对帮扶做法值得推广。"
 PROBLEMS = ["支部会议记录不全，部分会议无签到表，党费收缴台账未按月登记，" * 2, "党员信息采集未完成"]
-XHTML = "{http://www.w3.org/1999/xhtml}"
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if not path:
-        pytest.fail(f"{name} not found: `apt-get install poppler-utils` (or run `bash .ci/run`)", pytrace=False)
-    return path
-
-
-@dataclass
-class Word:
-    text: str
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-
-@dataclass
-class Page:
-    width: float
-    height: float
-    words: list[Word]
-
-    @property
-    def text(self) -> str:
-        """The words in pdftotext's reading order (which interleaves the lines of neighbouring cells)."""
-        return "".join(w.text for w in self.words)
-
-    @property
-    def columns_text(self) -> str:
-        """The words column by column: the wrapped lines of a left-aligned cell start at one x and
-        follow each other down, so a cell's whole text is a substring of this."""
-        return "".join(w.text for w in sorted(self.words, key=lambda w: (round(w.x0), w.y0)))
-
-
-def pdf_pages(pdf: Path) -> list[Page]:
-    """Every page's size and word boxes, from pdftotext -bbox (XHTML, read with ElementTree)."""
-    out = subprocess.run([_tool("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, timeout=120, check=True)
-    root = ElementTree.fromstring(out.stdout)
-    pages = []
-    for page in root.iter(f"{XHTML}page"):
-        words = [Word(w.text or "", *(float(w.get(k)) for k in ("xMin", "yMin", "xMax", "yMax")))
-                 for w in page.iter(f"{XHTML}word")]
-        pages.append(Page(float(page.get("width")), float(page.get("height")), words))
-    return pages
-
-
-def page_count(pdf: Path) -> int:
-    info = subprocess.run([_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, timeout=60, check=True).stdout
-    return int(next(line.split(":")[1] for line in info.splitlines() if line.startswith("Pages:")))
 
 
 def filled_entries(plan) -> FormEntries:
@@ -136,9 +81,7 @@ def test_pages_are_a4_and_every_word_inside_its_page(printed, which):
     for n, page in enumerate(pages, 1):
         assert sorted((round(page.width), round(page.height))) == [595, 842], (n, page.width, page.height)
         assert page.words, f"page {n} is empty"
-        outside = [w.text for w in page.words
-                   if w.x0 < 0 or w.y0 < 0 or w.x1 > page.width or w.y1 > page.height]
-        assert outside == [], (n, outside)
+        assert page.outside() == [], (n, page.outside())
         assert f"第{n}页，共{len(pages)}页" in page.text, (n, page.text[-40:])
 
 

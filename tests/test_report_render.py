@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from decimal import Decimal
-from pathlib import Path
-from xml.etree import ElementTree as ET
 
 import openpyxl
 import pytest
 
 import lo
+from pdf import page_count, pdf_pages, tool
 from insight_returns import merged_returns
 from xlsx_tool.decimals import as_text
 from xlsx_tool.interfaces.demo import run_demo
@@ -33,13 +31,6 @@ pytestmark = pytest.mark.libreoffice
 
 OVERALL = "汇总"
 PUNCT = "。，；、：！？"
-
-
-def _tool(name: str) -> str:
-    exe = shutil.which(name)
-    if not exe:
-        pytest.fail(f"{name} not found: apt-get install -y poppler-utils", pytrace=False)
-    return exe
 
 
 def _run(*cmd: str) -> str:
@@ -230,7 +221,7 @@ _ALLOWED_LINE_ENDS = ("季度", "单位", "书记", "责任", "核查", "情况�
 
 
 def test_titles_break_at_phrase_ends(demo, blocks, pdfs):
-    exe = _tool("pdftotext")
+    exe = tool("pdftotext")
     assert blocks[OVERALL][0].lines == ["关于2017年第三季度州直单位党组织书记", "履行党建工作责任实地核查情况的简要报告"]
     assert blocks["第一核查组"][0].lines == ["第一核查组关于2017年第三季度", "州直单位党组织书记履行党建工作责任",
                                         "实地核查情况的简要报告"]
@@ -246,31 +237,17 @@ def test_titles_break_at_phrase_ends(demo, blocks, pdfs):
         assert printed[:len(title.lines)] == title.lines, key
 
 
-def _words(pdf: Path) -> list[tuple[float, float, list[tuple[float, float, float, float, str]]]]:
-    """(page width, page height, word boxes) of every page, from pdftotext -bbox (XHTML)."""
-    xml = _run(_tool("pdftotext"), "-enc", "UTF-8", "-bbox", str(pdf), "-")
-    root = ET.fromstring(xml)
-    ns = {"h": "http://www.w3.org/1999/xhtml"}
-    pages = []
-    for p in root.iterfind(".//h:page", ns):
-        words = [(float(w.get("xMin")), float(w.get("yMin")), float(w.get("xMax")), float(w.get("yMax")), w.text or "")
-                 for w in p.iterfind("h:word", ns)]
-        pages.append((float(p.get("width")), float(p.get("height")), words))
-    return pages
-
-
 def test_pages_and_word_boxes(pdfs):
-    pages = {key: int(re.search(r"Pages:\s+(\d+)", _run(_tool("pdfinfo"), str(pdf))).group(1))
-             for key, pdf in pdfs.items()}
+    pages = {key: page_count(pdf) for key, pdf in pdfs.items()}
     assert 8 <= pages[OVERALL] <= 10  # the overall report of 133 returns stays short (it ran to 33)
     assert 5 <= pages["第一核查组"] <= 8
     assert pages["州国资委直属机关党委"] <= 2  # nothing returned: a short note
     for key, pdf in pdfs.items():
-        for n, (width, height, words) in enumerate(_words(pdf), 1):
-            assert words, (key, n)
-            for x0, y0, x1, y1, t in words:
-                assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height, (key, n, t)
-            boxes = sorted(words)
+        for n, page in enumerate(pdf_pages(pdf), 1):
+            assert page.words, (key, n)
+            for w in page.words:
+                assert 0 <= w.x0 < w.x1 <= page.width and 0 <= w.y0 < w.y1 <= page.height, (key, n, w.text)
+            boxes = sorted((w.x0, w.y0, w.x1, w.y1, w.text) for w in page.words)
             for i, a in enumerate(boxes):  # sorted by x0: only the next boxes starting left of a's end can overlap
                 for b in boxes[i + 1:]:
                     if b[0] >= a[2] - 0.5:

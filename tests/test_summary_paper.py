@@ -10,15 +10,13 @@ units, returns with the usual mistakes.  One soffice start converts both files.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import shutil
-import subprocess
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 import pytest
 
 import lo
+from pdf import page_count as pages_in
+from pdf import Page, pdf_info, pdf_pages
 from returns import entries, write_form
 from xlsx_tool.interfaces.demo import run_demo
 from xlsx_tool.judging.merge import merge
@@ -27,36 +25,11 @@ from xlsx_tool.outputs.summary import ANNEX3_ONE_PAGE, SUMMARY_FILE, write_summa
 
 # The demo's summary printed as 79 pages before (rows far taller than their text); now 41.
 MAX_SUMMARY_PAGES = 42
-XHTML = "{http://www.w3.org/1999/xhtml}"
-
-
-def _tool(name: str) -> str:
-    exe = shutil.which(name)
-    if not exe:
-        pytest.fail(f"{name} not found: apt-get install -y poppler-utils", pytrace=False)
-    return exe
-
-
-class Page:
-    def __init__(self, width: float, height: float, words: list[tuple[float, float, float, float, str]]):
-        self.width, self.height, self.words = width, height, words
-        self.text = "".join(w[4] for w in words)
-
-
-def pdf_pages(pdf: Path) -> list[Page]:
-    out = subprocess.run([_tool("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    pages = []
-    for page in ET.fromstring(out).iter(XHTML + "page"):
-        words = [(float(w.get("xMin")), float(w.get("yMin")), float(w.get("xMax")), float(w.get("yMax")), w.text or "")
-                 for w in page.iter(XHTML + "word")]
-        pages.append(Page(float(page.get("width")), float(page.get("height")), words))
-    return pages
 
 
 def page_count(pdf: Path) -> int:
-    info = subprocess.run([_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
-    assert "(A4)" in info, info
-    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert "(A4)" in pdf_info(pdf), pdf_info(pdf)
+    return pages_in(pdf)
 
 
 # Two lines of one wrapped cell: their word boxes (the font's full height, 7.5 pt at the printed
@@ -67,13 +40,13 @@ OVERLAP_PT = 2.0
 
 def overlaps(page: Page) -> list[tuple[str, str]]:
     found = []
-    words = sorted(page.words, key=lambda w: w[1])
+    words = sorted(page.words, key=lambda w: w.y0)
     for i, a in enumerate(words):
         for b in words[i + 1:]:
-            if b[1] >= a[3] - OVERLAP_PT:
+            if b.y0 >= a.y1 - OVERLAP_PT:
                 break  # sorted by top: nothing further down can overlap a by more than the margin
-            if min(a[2], b[2]) - max(a[0], b[0]) > OVERLAP_PT and min(a[3], b[3]) - max(a[1], b[1]) > OVERLAP_PT:
-                found.append((a[4], b[4]))
+            if min(a.x1, b.x1) - max(a.x0, b.x0) > OVERLAP_PT and min(a.y1, b.y1) - max(a.y0, b.y0) > OVERLAP_PT:
+                found.append((a.text, b.text))
     return found
 
 
@@ -139,6 +112,6 @@ def test_no_word_outside_its_page_or_on_another(demo):
     _result, pages, _pdf, list_pdf, (_, full_pages) = demo
     for name, doc in (("summary", pages), ("list", pdf_pages(list_pdf)), ("14 units", full_pages)):
         for n, page in enumerate(doc, 1):
-            outside = [w[4] for w in page.words if w[0] < 0 or w[1] < 0 or w[2] > page.width or w[3] > page.height]
+            outside = page.outside()
             assert outside == [], (name, n, outside[:5])
             assert overlaps(page) == [], (name, n, overlaps(page)[:5])
