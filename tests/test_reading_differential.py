@@ -64,11 +64,8 @@ def _number(x) -> tuple[str, float]:
     return ("number", round(float(x), 9))
 
 
-def lo_shown(c) -> tuple:
-    """(kind, value) of an openpyxl cell read from LibreOffice's own output (data_only)."""
-    v = c.value
-    if c.data_type == "e":
-        return ("error", str(v))
+def _shown(v) -> tuple | None:
+    """(kind, value) of a plain value, as both sides give them; None for anything else."""
     if v is None or v == "":
         return ("blank", None)
     if isinstance(v, bool):
@@ -79,7 +76,16 @@ def lo_shown(c) -> tuple:
         return ("date", dt.datetime.combine(v, dt.time()))
     if isinstance(v, (int, float)):
         return _number(v)
-    return ("text", str(v))
+    if isinstance(v, str):
+        return ("text", v)
+    return None
+
+
+def lo_shown(c) -> tuple:
+    """(kind, value) of an openpyxl cell read from LibreOffice's own output (data_only)."""
+    if c.data_type == "e":
+        return ("error", str(c.value))
+    return _shown(c.value) or ("text", str(c.value))
 
 
 def tool_shown(v, date1904: bool, lo_kind: str) -> tuple:
@@ -88,22 +94,10 @@ def tool_shown(v, date1904: bool, lo_kind: str) -> tuple:
     scorer, but it must say which system the book uses)."""
     if isinstance(v, CellError):
         return ("error", v.text)
-    if v is None or v == "":
-        return ("blank", None)
-    if isinstance(v, bool):
-        return ("bool", v)
-    if isinstance(v, dt.datetime):
-        return ("date", v)
-    if isinstance(v, dt.date):
-        return ("date", dt.datetime.combine(v, dt.time()))
-    if isinstance(v, (int, float)):
-        if lo_kind == "date":
-            base = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
-            return ("date", base + dt.timedelta(days=float(v)))
-        return _number(v)
-    if isinstance(v, str):
-        return ("text", v)
-    return ("unexpected type " + type(v).__name__, repr(v))
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and lo_kind == "date":
+        base = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
+        return ("date", base + dt.timedelta(days=float(v)))
+    return _shown(v) or ("unexpected type " + type(v).__name__, repr(v))
 
 
 # --------------------------------------------------------------------------- the corpus, one soffice start
