@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from xlsx_tool.reading.workbook import BookError, Limits, open_book
 from xlsx_tool.plan import Plan
-from xlsx_tool.outputs.summary import DETAIL_HEADERS, DETAIL_SHEET
-from xlsx_tool.textnorm import norm_text
+from xlsx_tool.judging.summaries import DETAIL_HEADERS, DETAIL_SHEET, detail_rows
 
 
 class PreviousError(Exception):
@@ -33,31 +31,18 @@ def read_previous(path: str | Path, plan: Plan) -> Previous:
         raise PreviousError(f"上季度汇总表 {path} 无法读取：{e.why}") from None
     if DETAIL_SHEET not in book.sheet_names:
         raise PreviousError(f"{path} 中没有“{DETAIL_SHEET}”工作表：请使用 xlsx-tool merge 生成的评分汇总表")
-    sheet = book.sheet(DETAIL_SHEET)
-    want = [norm_text(h) for h in DETAIL_HEADERS]
-    header = None
-    for r in range(10):
-        row = [norm_text(str(sheet.get(r, c) or "")) for c in range(len(want))]
-        if row == want:
-            header = r
-            break
-    if header is None:
+    rows = detail_rows(book)
+    if rows is None:
         raise PreviousError(f"{path} 的“{DETAIL_SHEET}”表头不是 {'、'.join(DETAIL_HEADERS)}")
     out = Previous(str(path))
-    last = max((r for r, _c in sheet.cells), default=header)
-    for r in range(header + 1, last + 1):
-        name, _summary, seq, ded, reason = (sheet.get(r, c) for c in range(5))
-        if not name:
-            continue
-        unit = plan.find_unit(str(name))
+    for row in rows:
+        unit = plan.find_unit(row.unit)
         if unit is None:
-            if str(name) not in out.unknown:
-                out.unknown.append(str(name))
+            if row.unit not in out.unknown:
+                out.unknown.append(row.unit)
             continue
-        try:
-            points = f"{Decimal(str(ded)).normalize():f}"
-            seq_no = int(float(seq))
-        except (InvalidOperation, ValueError, TypeError):
-            raise PreviousError(f"{path} 的“{DETAIL_SHEET}”第{r + 1}行不完整（项目或扣分不是数字）") from None
-        out.problems.setdefault(unit.name, []).append(f"第{seq_no}项扣{points}分：{reason or '（未写原因）'}")
+        if row.seq is None or row.deduction is None:
+            raise PreviousError(f"{path} 的“{DETAIL_SHEET}”第{row.row + 1}行不完整（项目或扣分不是数字）")
+        out.problems.setdefault(unit.name, []).append(
+            f"第{row.seq}项扣{row.deduction:f}分：{row.reason or '（未写原因）'}")
     return out

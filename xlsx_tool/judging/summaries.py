@@ -10,7 +10,8 @@ is one `Scored` per unit in `rec.scores`, for `decide` to weigh against the form
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from xlsx_tool import findings as FX
 from xlsx_tool.decimals import as_text
@@ -65,7 +66,7 @@ def read_tool_summary(book, tables: list[ReportedTable], plan: Plan, rec: FileRe
         return True
     covers = [s for s in (plan.summary_units) if s.name in ident.get("summaries", "").split("、")]
     rec.covers = [s.name for s in covers]
-    deductions = _detail(book, plan, rec)
+    deductions = _detail(book)
     taken = set(ident.get("taken", "").split("、"))
     shown = {}
     for table in tables:
@@ -91,24 +92,43 @@ def read_tool_summary(book, tables: list[ReportedTable], plan: Plan, rec: FileRe
     return True
 
 
-def _detail(book, plan: Plan, rec: FileRecord) -> dict[str, dict[int, tuple[Decimal, str]]]:
-    """The 扣分明细 sheet: unit -> item -> (deduction, reason)."""
+class DetailRow(NamedTuple):
+    row: int  # 0-based
+    unit: str
+    seq: int | None  # None: not a number
+    deduction: Decimal | None
+    reason: str
+
+
+def detail_rows(book) -> list[DetailRow] | None:
+    """The rows of a summary's 扣分明细 sheet, one deduction each; None when the sheet or its header is not
+    there.  Read here for a summary sent up the chain, and by next quarter's `generate --previous`."""
     if DETAIL_SHEET not in book.sheet_names:
-        return {}
+        return None
     sheet = book.sheet(DETAIL_SHEET)
     header = next((r for r in sheet.row_numbers()
                    if tuple(norm_text(str(sheet.get(r, c) or "")) for c in range(5)) == DETAIL_HEADERS), None)
-    out: dict[str, dict[int, tuple[Decimal, str]]] = {}
     if header is None:
-        return out
+        return None
+    rows = []
     for r in sheet.row_numbers():
-        if r <= header:
+        unit, seq, amount, reason = (sheet.get(r, c) for c in (0, 2, 3, 4))
+        if r <= header or not unit:
             continue
-        unit, seq, amount = sheet.get(r, 0), sheet.get(r, 2), sheet.get(r, 3)
-        if not isinstance(unit, str) or not isinstance(seq, float) or not isinstance(amount, float):
-            continue
-        reason = sheet.get(r, 4)
-        out.setdefault(unit.strip(), {})[int(seq)] = (Decimal(repr(amount)).normalize(), str(reason or ""))
+        try:
+            number, deduction = int(float(seq)), Decimal(str(amount)).normalize()
+        except (InvalidOperation, ValueError, TypeError):
+            number = deduction = None
+        rows.append(DetailRow(r, str(unit).strip(), number, deduction, str(reason or "")))
+    return rows
+
+
+def _detail(book) -> dict[str, dict[int, tuple[Decimal, str]]]:
+    """unit -> item -> (deduction, reason), from the 扣分明细 (incomplete rows left out)."""
+    out: dict[str, dict[int, tuple[Decimal, str]]] = {}
+    for row in detail_rows(book) or ():
+        if row.seq is not None and row.deduction is not None:
+            out.setdefault(row.unit, {})[row.seq] = (row.deduction, row.reason)
     return out
 
 
